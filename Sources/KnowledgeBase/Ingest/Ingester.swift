@@ -1,0 +1,223 @@
+import Foundation
+import Logging
+
+/// Reads runbook files, chunks them, embeds what changed, and commits each document in its own transaction.
+///
+/// Unchanged files (same content hash and chunker settings) cost no embedding call; chunks whose embedded text
+/// is in the cache reuse their vectors. Batches are filled across documents and kept in flight while files are
+/// read, so the embedder stays busy. Stopping at any point keeps every document already committed.
+public struct Ingester: Sendable {
+    public let catalog: Catalog
+    public let chunker: Chunker
+    let embedder: CountingEmbeddingClient
+    let logger: Logger
+
+    public init(catalog: Catalog, embedder: any EmbeddingClient, chunker: Chunker, logger: Logger) {
+        self.catalog = catalog
+        self.embedder = CountingEmbeddingClient(embedder)
+        self.chunker = chunker
+        self.logger = logger
+    }
+
+    /// A document read and chunked, waiting for its vectors.
+    struct Pending {
+        var file: SourceFile
+        var existing: DocumentRecord?
+        var write: DocumentWrite
+        var vectors: [[Float]?]
+        var missing: Int
+        var failures: [String] = []
+    }
+
+    /// Ingests `files`; with `prune`, removes stored documents not among them.
+    public func ingest(_ files: [SourceFile], prune: Bool = false,
+                       progress: @Sendable (IngestProgress) -> Void = { _ in }) async throws -> IngestSummary {
+        let started = ContinuousClock.now
+        var summary = IngestSummary()
+        let fingerprint = try await resolveFingerprint()
+        let batch = BatchEmbedder(client: embedder)
+        let batchSize = max(1, embedder.preferredBatchSize)
+        let inFlightLimit = max(1, embedder.maxConcurrentRequests)
+        var pending: [Int: Pending] = [:]
+        var queue: [(document: Int, chunk: Int)] = []
+        var nextFile = 0
+        var done = 0
+
+        func report(_ path: String) {
+            progress(IngestProgress(filesDone: done, filesTotal: files.count, chunksEmbedded: summary.embeddedChunks,
+                                    currentPath: path))
+        }
+
+        func finish(_ index: Int) throws {
+            guard let document = pending.removeValue(forKey: index) else { return }
+            done += 1
+            defer { report(document.file.storedPath) }
+            if !document.failures.isEmpty {
+                summary.failed += 1
+                summary.problems.append(contentsOf: document.failures)
+                return
+            }
+            var write = document.write
+            write.vectors = document.vectors.map { $0! }
+            let written = try catalog.commit(write, fingerprint: fingerprint)
+            summary.chunks += write.chunks.count
+            if written.status == .created { summary.added += 1 } else { summary.updated += 1 }
+            logger.debug("document committed", metadata: [
+                "document.path": "\(write.path)", "document.chunks": "\(write.chunks.count)",
+                "document.status": "\(written.status.rawValue)",
+            ])
+        }
+
+        // Reads the next file; documents needing no embedding are finished at once.
+        func prepareNext() throws {
+            let file = files[nextFile]
+            let index = nextFile
+            nextFile += 1
+            switch try prepare(file, fingerprint: fingerprint) {
+            case .skipped(let reason):
+                summary.skipped += 1
+                summary.problems.append(reason)
+                logger.warning("skipped file", metadata: ["file.path": "\(file.url.path)", "reason": "\(reason)"])
+                done += 1
+                report(file.storedPath)
+            case .unchanged:
+                summary.unchanged += 1
+                done += 1
+                report(file.storedPath)
+            case .ready(let document):
+                summary.cachedChunks += document.vectors.count - document.missing
+                pending[index] = document
+                if document.missing == 0 {
+                    try finish(index)
+                } else {
+                    for (chunk, vector) in document.vectors.enumerated() where vector == nil {
+                        queue.append((index, chunk))
+                    }
+                }
+            }
+        }
+
+        do {
+            try await withThrowingTaskGroup(of: ([(document: Int, chunk: Int)], [Result<[Float], EmbeddingError>]).self) {
+                group in
+                var inFlight = 0
+                while true {
+                    try Task.checkCancellation()
+                    // Read ahead until a full batch waits, then keep the embedder's request slots filled.
+                    while nextFile < files.count && queue.count < batchSize * inFlightLimit {
+                        try prepareNext()
+                    }
+                    while inFlight < inFlightLimit && !queue.isEmpty
+                        && (queue.count >= batchSize || nextFile == files.count)
+                    {
+                        let refs = Array(queue.prefix(batchSize))
+                        queue.removeFirst(refs.count)
+                        let items = refs.map { ref -> (label: String, text: String) in
+                            let document = pending[ref.document]!
+                            let chunk = document.write.chunks[ref.chunk]
+                            let label = "\(document.file.storedPath) › \(chunk.heading.isEmpty ? "(top)" : chunk.heading) "
+                                + "(chunk \(chunk.ordinal + 1), lines \(chunk.firstLine)–\(chunk.lastLine))"
+                            return (label, EmbeddingText.make(path: document.write.path, heading: chunk.heading,
+                                                              text: chunk.text))
+                        }
+                        group.addTask { (refs, try await batch.embedIsolating(items)) }
+                        inFlight += 1
+                    }
+                    guard inFlight > 0 else { break }
+                    guard let (refs, results) = try await group.next() else { break }
+                    inFlight -= 1
+                    var touched = Set<Int>()
+                    for (ref, result) in zip(refs, results) {
+                        touched.insert(ref.document)
+                        pending[ref.document]!.missing -= 1
+                        switch result {
+                        case .success(let vector):
+                            if vector.count != fingerprint.dimension {
+                                throw EmbeddingError.dimensionMismatch(expected: fingerprint.dimension, got: vector.count)
+                            }
+                            pending[ref.document]!.vectors[ref.chunk] = vector
+                            summary.embeddedChunks += 1
+                        case .failure(let error):
+                            pending[ref.document]!.failures.append("\(error)")
+                        }
+                    }
+                    for index in touched.sorted() where pending[index]?.missing == 0 { try finish(index) }
+                }
+            }
+            if prune { summary.removed = try pruneMissing(keeping: Set(files.map(\.storedPath))) }
+        } catch let error as EmbeddingError where error.isFatal {
+            summary.abortedBecause = "\(error)"
+        } catch is CancellationError {
+            summary.abortedBecause = "interrupted"
+        }
+        summary.embeddingRequests = embedder.requestCount
+        summary.seconds = started.duration(to: .now).millisecondsDouble / 1000
+        logger.info("ingest finished", metadata: [
+            "ingest.added": "\(summary.added)", "ingest.updated": "\(summary.updated)",
+            "ingest.unchanged": "\(summary.unchanged)", "ingest.failed": "\(summary.failed)",
+            "ingest.chunks": "\(summary.chunks)", "ingest.requests": "\(summary.embeddingRequests)",
+            "duration_ms": "\(Int(summary.seconds * 1000))",
+        ])
+        return summary
+    }
+
+    enum Preparation {
+        case skipped(String)
+        case unchanged
+        case ready(Pending)
+    }
+
+    func prepare(_ file: SourceFile, fingerprint: EmbeddingFingerprint) throws -> Preparation {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file.url)
+        } catch {
+            return .skipped("\(file.url.path): cannot be read (\(error.localizedDescription))")
+        }
+        if data.prefix(8192).contains(0) {
+            return .skipped("\(file.url.path): looks binary (contains NUL bytes), not a text runbook")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            return .skipped("\(file.url.path): is not valid UTF-8; convert it (e.g. `iconv -f latin1 -t utf-8`)")
+        }
+        let sha = SHA256.hex(data)
+        let existing = try catalog.store.document(path: file.storedPath)
+        if let existing, existing.sha256 == sha, existing.chunker == chunker.options.signature {
+            return .unchanged
+        }
+        let chunked = chunker.chunk(text, path: file.storedPath, format: file.format)
+        let write = DocumentWrite(path: file.storedPath, title: chunked.title, format: file.format, sha256: sha,
+                                  size: data.count, chunker: chunker.options.signature, chunks: chunked.chunks,
+                                  vectors: [])
+        let hashes = chunked.chunks.map {
+            SHA256.hex(EmbeddingText.make(path: file.storedPath, heading: $0.heading, text: $0.text))
+        }
+        let cached = try catalog.store.cachedVectors(hashes: hashes, fingerprintKey: fingerprint.key)
+        let vectors = hashes.map { cached[$0] }
+        return .ready(Pending(file: file, existing: existing, write: write, vectors: vectors,
+                              missing: vectors.filter { $0 == nil }.count))
+    }
+
+    /// The fingerprint to write under: the knowledge base's, after checking the embedder matches it, or for an
+    /// empty one, the embedder's (one probe embedding finds the dimension and fails fast if it is unreachable).
+    func resolveFingerprint() async throws -> EmbeddingFingerprint {
+        if let active = try catalog.store.fingerprint() {
+            guard active.embedder == embedder.kind && active.model == embedder.model else {
+                throw QueryError.embedderMismatch(index: active, requested: embedder.fingerprint(dimension: 0))
+            }
+            return active
+        }
+        guard let probe = try await embedder.base.embed(["kb"]).first, !probe.isEmpty else {
+            throw EmbeddingError.invalidResponse("the embedder returned no vector for a probe text")
+        }
+        return embedder.fingerprint(dimension: probe.count)
+    }
+
+    private func pruneMissing(keeping paths: Set<String>) throws -> Int {
+        var removed = 0
+        for document in try catalog.store.documents() where !paths.contains(document.path) {
+            if try catalog.remove(documentID: document.id) { removed += 1 }
+        }
+        return removed
+    }
+}

@@ -1,0 +1,53 @@
+/// One numbered source given to the model.
+public struct PromptSource: Sendable {
+    public var number: Int
+    public var path: String
+    public var heading: String
+    public var text: String
+
+    public init(number: Int, path: String, heading: String, text: String) {
+        self.number = number
+        self.path = path
+        self.heading = heading
+        self.text = text
+    }
+
+    /// `path › heading`, or the path alone.
+    public var label: String { heading.isEmpty ? path : "\(path) › \(heading)" }
+}
+
+/// Assembles the prompt: instructions, numbered context blocks within a token budget, and the question.
+public struct PromptBuilder: Sendable {
+    /// Tokens of context (source blocks) the prompt may hold; blocks that do not fit are left out.
+    public var contextTokens: Int
+
+    public static let instructions = """
+        You are kb, an assistant for on-call engineers. Answer the question using only the numbered runbook \
+        excerpts below. Cite every excerpt you use by its number in square brackets, like [1] or [2][3]. \
+        If the excerpts do not contain the answer, say plainly "The runbooks do not cover this." and stop; \
+        do not guess and do not use outside knowledge. Quote commands exactly as the excerpts give them.
+        """
+
+    public static let noContext = "(No runbook excerpt matched this question.)"
+
+    public init(contextTokens: Int = 3000) {
+        self.contextTokens = contextTokens
+    }
+
+    /// The prompt, and how many of `sources` (taken in order) fit in it.
+    public func build(question: String, sources: [PromptSource]) -> (prompt: String, included: Int) {
+        var blocks: [String] = []
+        var used = 0
+        for source in sources {
+            let block = "[\(source.number)] \(source.label)\n\(source.text)"
+            let tokens = TokenEstimator.count(block)
+            // The best source always goes in, even alone over budget: a prompt without it would be useless.
+            if !blocks.isEmpty && used + tokens > contextTokens { break }
+            blocks.append(block)
+            used += tokens
+        }
+        let context = blocks.isEmpty ? Self.noContext : blocks.joined(separator: "\n\n")
+        let prompt = "\(Self.instructions)\n\nContext:\n\(context)\n\nQuestion: \(question)\nAnswer:"
+        return (prompt, blocks.count)
+    }
+}

@@ -1,0 +1,131 @@
+import CSQLite
+import Foundation
+
+/// The knowledge base file: documents, chunks, vectors and the embedding cache in one SQLite database.
+///
+/// All calls are serialised on one connection by a lock (hence `@unchecked Sendable`); SQLite's WAL mode lets
+/// other processes read meanwhile.
+public final class SQLiteStore: @unchecked Sendable {
+    private let lock = NSLock()
+    private let connection: SQLiteConnection
+    public let path: String
+
+    /// Opens (or creates) the knowledge base at `path`, running pending migrations.
+    ///
+    /// - Throws: `StoreError.notADatabase`, `.notAKnowledgeBase` or `.newerSchema` without modifying the file.
+    public init(path: String) throws {
+        self.path = path
+        if path != ":memory:" { try Self.checkHeader(path: path) }
+        let connection = try SQLiteConnection(path: path)
+        try Self.checkIdentity(connection)
+        connection.resetStatements()
+        try connection.execute("PRAGMA busy_timeout = 5000")
+        if path != ":memory:" { try connection.execute("PRAGMA journal_mode = WAL") }
+        try connection.execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL")
+        try Self.migrate(connection)
+        self.connection = connection
+    }
+
+    /// Runs `body` with exclusive use of the connection.
+    func withConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try lock.withLock {
+            defer { connection.resetStatements() }
+            return try body(connection)
+        }
+    }
+
+    // A file that exists but does not start with SQLite's magic is refused before SQLite touches it.
+    private static func checkHeader(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        if header.isEmpty { return }
+        if header != Data("SQLite format 3\0".utf8) { throw StoreError.notADatabase(path: path) }
+    }
+
+    private static func checkIdentity(_ connection: SQLiteConnection) throws {
+        let applicationID: Int64
+        let version: Int64
+        var tables: [String] = []
+        do {
+            applicationID = try scalar(connection, "PRAGMA application_id")
+            version = try scalar(connection, "PRAGMA user_version")
+            let statement = try connection.prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            while try statement.step() { tables.append(statement.text(0)) }
+        } catch StoreError.sqlite(let code, _, _) where code & 0xff == SQLITE_NOTADB {
+            throw StoreError.notADatabase(path: connection.path)
+        }
+        if tables.isEmpty && applicationID == 0 { return }
+        guard applicationID == Int64(Schema.applicationID) else {
+            throw StoreError.notAKnowledgeBase(path: connection.path, tables: tables)
+        }
+        if version > Int64(Schema.currentVersion) {
+            throw StoreError.newerSchema(path: connection.path, found: Int(version), supported: Schema.currentVersion)
+        }
+    }
+
+    private static func migrate(_ connection: SQLiteConnection) throws {
+        let version = Int(try scalar(connection, "PRAGMA user_version"))
+        guard version < Schema.currentVersion else { return }
+        try connection.transaction {
+            connection.resetStatements()
+            for index in version..<Schema.currentVersion { try connection.execute(Schema.migrations[index]) }
+            try connection.execute("PRAGMA application_id = \(Schema.applicationID)")
+            try connection.execute("PRAGMA user_version = \(Schema.currentVersion)")
+        }
+    }
+
+    static func scalar(_ connection: SQLiteConnection, _ sql: String, _ values: SQLiteValue...) throws -> Int64 {
+        let statement = try connection.prepare(sql).bind(values)
+        return try statement.step() ? statement.int(0) : 0
+    }
+
+    // MARK: meta
+
+    /// The fingerprint of the vectors the index is built from, or nil for an empty knowledge base.
+    public func fingerprint() throws -> EmbeddingFingerprint? {
+        guard let json = try meta("fingerprint") else { return nil }
+        return try JSONDecoder().decode(EmbeddingFingerprint.self, from: Data(json.utf8))
+    }
+
+    /// Records the active fingerprint.
+    public func setFingerprint(_ fingerprint: EmbeddingFingerprint) throws {
+        let json = String(decoding: try JSONEncoder().encode(fingerprint), as: UTF8.self)
+        try setMeta("fingerprint", json)
+    }
+
+    func meta(_ key: String) throws -> String? {
+        try withConnection { connection in
+            let statement = try connection.prepare("SELECT value FROM meta WHERE key = ?").bind(.text(key))
+            return try statement.step() ? statement.text(0) : nil
+        }
+    }
+
+    func setMeta(_ key: String, _ value: String) throws {
+        try withConnection { connection in
+            try connection.prepare("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                .bind(.text(key), .text(value)).run()
+        }
+    }
+
+    /// Counts for `kb stats`.
+    public func stats() throws -> StoreStats {
+        let fingerprint = try fingerprint()
+        return try withConnection { connection in
+            let vectors = try fingerprint.map {
+                Int(try Self.scalar(connection, "SELECT count(*) FROM vectors WHERE fingerprint = ?", .text($0.key)))
+            } ?? 0
+            let pages = try Self.scalar(connection, "PRAGMA page_count")
+            let pageSize = try Self.scalar(connection, "PRAGMA page_size")
+            return StoreStats(
+                documents: Int(try Self.scalar(connection, "SELECT count(*) FROM documents")),
+                chunks: Int(try Self.scalar(connection, "SELECT count(*) FROM chunks")),
+                vectors: vectors,
+                cachedEmbeddings: Int(try Self.scalar(connection, "SELECT count(*) FROM embedding_cache")),
+                fileBytes: Int(pages * pageSize),
+                fingerprint: fingerprint,
+                schemaVersion: Int(try Self.scalar(connection, "PRAGMA user_version")))
+        }
+    }
+}

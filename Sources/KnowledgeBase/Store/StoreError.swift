@@ -1,0 +1,37 @@
+/// Everything that can go wrong opening, reading or writing the knowledge-base file.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case notADatabase(path: String)
+    case notAKnowledgeBase(path: String, tables: [String])
+    case newerSchema(path: String, found: Int, supported: Int)
+    case sqlite(code: Int32, message: String, sql: String)
+    case corruptVector(chunkID: Int64, bytes: Int, dimension: Int)
+    case documentNotFound(String)
+    case invalidInput(String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason):
+            return "cannot open knowledge base \(path): \(reason). Check the path and its permissions, or pass --db."
+        case .notADatabase(let path):
+            return "\(path) is not an SQLite database, so it is not a kb knowledge base. It was left untouched; "
+                + "pass another --db path (or set KB_DB)."
+        case .notAKnowledgeBase(let path, let tables):
+            return "\(path) is an SQLite database but not a kb knowledge base (it holds tables: "
+                + "\(tables.joined(separator: ", "))). It was left untouched; pass another --db path (or set KB_DB)."
+        case .newerSchema(let path, let found, let supported):
+            return "\(path) was written by a newer kb (schema version \(found); this kb understands up to \(supported)). "
+                + "It was left untouched; upgrade kb to use it."
+        case .sqlite(let code, let message, let sql):
+            let statement = sql.split(separator: "\n").first.map(String.init) ?? sql
+            return "database error \(code): \(message) (in: \(statement.prefix(120)))"
+        case .corruptVector(let chunkID, let bytes, let dimension):
+            return "stored vector of chunk \(chunkID) has \(bytes) bytes, expected \(dimension * 4) for dimension "
+                + "\(dimension). Rebuild the vectors with `kb reindex`."
+        case .documentNotFound(let reference):
+            return "no document \(reference) in the knowledge base; `kb docs list` shows what is there."
+        case .invalidInput(let message):
+            return message
+        }
+    }
+}
