@@ -45,8 +45,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KnowledgeBaseTests",
-            dependencies: ["KnowledgeBase"],
-            resources: [.copy("Fixtures")]
+            dependencies: ["KnowledgeBase"]
         ),
     ],
     swiftLanguageModes: [.v6]
