@@ -52,7 +52,7 @@ struct OllamaIntegrationTests {
         #expect(summary.failed == 0 && summary.added == files.count)
         let engine = QueryEngine(catalog: catalog, embedder: client(.auto), logger: quietLogger)
         // No word of the question is in the runbook's file name: this needs meaning, not lexical overlap.
-        let result = try await engine.query("a volume ran out of room and writes fail", options: QueryOptions(k: 3))
+        let result = try await engine.query("the server has no storage left and cannot write files", options: QueryOptions(k: 3))
         #expect(result.results.first?.path == "disk-full.md")
     }
 
