@@ -24,8 +24,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Sets up logging to stderr and returns the logger the library is given.
-    func makeLogger() -> Logger {
-        let name = logLevel ?? ProcessInfo.processInfo.environment["KB_LOG_LEVEL"] ?? "warning"
+    func makeLogger(defaultLevel: String = "warning") -> Logger {
+        let name = logLevel ?? ProcessInfo.processInfo.environment["KB_LOG_LEVEL"] ?? defaultLevel
         let level = Logger.Level(rawValue: name.lowercased()) ?? .warning
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -23,7 +23,7 @@ struct KB: AsyncParsableCommand {
             """,
         subcommands: [
             IngestCommand.self, QueryCommand.self, DocsCommand.self, EmbedCommand.self, ReindexCommand.self,
-            StatsCommand.self,
+            StatsCommand.self, ServeCommand.self,
         ]
     )
 }

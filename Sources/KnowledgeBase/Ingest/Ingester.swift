@@ -180,22 +180,72 @@ public struct Ingester: Sendable {
         guard let text = String(validating: data, as: UTF8.self) else {
             return .skipped("\(file.url.path): is not valid UTF-8; convert it (e.g. `iconv -f latin1 -t utf-8`)")
         }
-        let sha = SHA256.hex(data)
-        let existing = try catalog.store.document(path: file.storedPath)
-        if let existing, existing.sha256 == sha, existing.chunker == chunker.options.signature {
+        return try prepare(path: file.storedPath, text: text, sha: SHA256.hex(data), size: data.count,
+                           format: file.format, file: file, fingerprint: fingerprint)
+    }
+
+    // Shared by files and documents added over HTTP: unchanged check, chunking, cache look-up.
+    func prepare(path: String, text: String, sha: String, size: Int, format: DocumentFormat, title: String? = nil,
+                 metadata: String = "{}", file: SourceFile, fingerprint: EmbeddingFingerprint) throws -> Preparation {
+        let existing = try catalog.store.document(path: path)
+        if let existing, existing.sha256 == sha, existing.chunker == chunker.options.signature,
+           title == nil || existing.title == title, existing.metadata == metadata {
             return .unchanged
         }
-        let chunked = chunker.chunk(text, path: file.storedPath, format: file.format)
-        let write = DocumentWrite(path: file.storedPath, title: chunked.title, format: file.format, sha256: sha,
-                                  size: data.count, chunker: chunker.options.signature, chunks: chunked.chunks,
+        let chunked = chunker.chunk(text, path: path, format: format)
+        let write = DocumentWrite(path: path, title: title ?? chunked.title, format: format, sha256: sha, size: size,
+                                  chunker: chunker.options.signature, metadata: metadata, chunks: chunked.chunks,
                                   vectors: [])
-        let hashes = chunked.chunks.map {
-            SHA256.hex(EmbeddingText.make(path: file.storedPath, heading: $0.heading, text: $0.text))
-        }
+        let hashes = chunked.chunks.map { SHA256.hex(EmbeddingText.make(path: path, heading: $0.heading, text: $0.text)) }
         let cached = try catalog.store.cachedVectors(hashes: hashes, fingerprintKey: fingerprint.key)
         let vectors = hashes.map { cached[$0] }
         return .ready(Pending(file: file, existing: existing, write: write, vectors: vectors,
                               missing: vectors.filter { $0 == nil }.count))
+    }
+
+    /// The outcome of adding one document.
+    public struct Added: Sendable {
+        public var id: Int64
+        public var status: WriteStatus
+        public var chunks: Int
+    }
+
+    /// Adds or replaces one document from its content (the HTTP addDocument path): same chunking, cache and
+    /// atomic replace as files. Nothing is stored unless every chunk got its vector.
+    ///
+    /// - Throws: `EmbeddingError` (fatal when the embedder is down; `.input` naming a chunk it rejected).
+    public func add(path: String, content: String, format: DocumentFormat, title: String? = nil,
+                    metadata: String = "{}") async throws -> Added {
+        let fingerprint = try await resolveFingerprint()
+        let data = Data(content.utf8)
+        let file = SourceFile(url: URL(fileURLWithPath: "/"), storedPath: path, format: format)
+        switch try prepare(path: path, text: content, sha: SHA256.hex(data), size: data.count, format: format,
+                           title: title, metadata: metadata, file: file, fingerprint: fingerprint) {
+        case .skipped(let reason):
+            throw StoreError.invalidInput(reason)
+        case .unchanged:
+            let record = try catalog.store.document(path: path)
+            return Added(id: record?.id ?? 0, status: .unchanged, chunks: record?.chunkCount ?? 0)
+        case .ready(var document):
+            let missing = document.vectors.indices.filter { document.vectors[$0] == nil }
+            let items = missing.map { index -> (label: String, text: String) in
+                let chunk = document.write.chunks[index]
+                return ("\(path) › \(chunk.heading.isEmpty ? "(top)" : chunk.heading) (lines \(chunk.firstLine)–\(chunk.lastLine))",
+                        EmbeddingText.make(path: path, heading: chunk.heading, text: chunk.text))
+            }
+            let results = try await BatchEmbedder(client: embedder).embed(items)
+            for (index, result) in zip(missing, results) {
+                let vector = try result.get()
+                guard vector.count == fingerprint.dimension else {
+                    throw EmbeddingError.dimensionMismatch(expected: fingerprint.dimension, got: vector.count)
+                }
+                document.vectors[index] = vector
+            }
+            var write = document.write
+            write.vectors = document.vectors.map { $0! }
+            let written = try catalog.commit(write, fingerprint: fingerprint)
+            return Added(id: written.id, status: written.status, chunks: write.chunks.count)
+        }
     }
 
     /// The fingerprint to write under: the knowledge base's, after checking the embedder matches it, or for an

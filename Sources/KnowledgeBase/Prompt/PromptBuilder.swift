@@ -34,8 +34,15 @@ public struct PromptBuilder: Sendable {
         self.contextTokens = contextTokens
     }
 
-    /// The prompt, and how many of `sources` (taken in order) fit in it.
+    /// The prompt as one text (instructions, context, question), and how many of `sources` (in order) fit in it.
     public func build(question: String, sources: [PromptSource]) -> (prompt: String, included: Int) {
+        let parts = messages(question: question, sources: sources)
+        return ("\(parts.system)\n\n\(parts.user)", parts.included)
+    }
+
+    /// The same prompt split for a chat model: instructions as the system message, context and question as the
+    /// user message.
+    public func messages(question: String, sources: [PromptSource]) -> (system: String, user: String, included: Int) {
         var blocks: [String] = []
         var used = 0
         for source in sources {
@@ -47,7 +54,6 @@ public struct PromptBuilder: Sendable {
             used += tokens
         }
         let context = blocks.isEmpty ? Self.noContext : blocks.joined(separator: "\n\n")
-        let prompt = "\(Self.instructions)\n\nContext:\n\(context)\n\nQuestion: \(question)\nAnswer:"
-        return (prompt, blocks.count)
+        return (Self.instructions, "Context:\n\(context)\n\nQuestion: \(question)\nAnswer:", blocks.count)
     }
 }

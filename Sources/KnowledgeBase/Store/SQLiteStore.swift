@@ -109,6 +109,12 @@ public final class SQLiteStore: @unchecked Sendable {
         }
     }
 
+    /// Copies the write-ahead log into the database file and truncates it (on shutdown).
+    public func checkpoint() throws {
+        guard path != ":memory:" else { return }
+        try withConnection { try $0.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+
     /// Counts for `kb stats`.
     public func stats() throws -> StoreStats {
         let fingerprint = try fingerprint()

@@ -24,6 +24,7 @@ struct CLITests {
         var env = ProcessInfo.processInfo.environment
         env["KB_EMBEDDER"] = nil
         env["KB_DB"] = nil
+        env["KB_API_TOKEN"] = nil
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let out = Pipe()

@@ -18,6 +18,10 @@ struct FakeResponse: Sendable {
     var status: Int
     var body: String
     var delay: Double = 0
+    /// When set, the body is sent in these pieces with `pieceDelay` between them, without a length, then the
+    /// connection closes (how a streaming server looks to a client).
+    var pieces: [String] = []
+    var pieceDelay: Double = 0
 
     static func json(_ object: Any, status: Int = 200) -> FakeResponse {
         let data = try! JSONSerialization.data(withJSONObject: object)
@@ -105,6 +109,15 @@ final class FakeHTTPServer: Sendable {
         received.withLock { $0.append(request) }
         let response = handler(request)
         if response.delay > 0 { Thread.sleep(forTimeInterval: response.delay) }
+        if !response.pieces.isEmpty {
+            let head = "HTTP/1.1 \(response.status) X\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n"
+            _ = Data(head.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            for piece in response.pieces {
+                _ = Data(piece.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if response.pieceDelay > 0 { Thread.sleep(forTimeInterval: response.pieceDelay) }
+            }
+            return
+        }
         let payload = Data(response.body.utf8)
         var reply = Data("HTTP/1.1 \(response.status) X\r\nContent-Type: application/json\r\n".utf8)
         reply.append(Data("Content-Length: \(payload.count)\r\nConnection: close\r\n\r\n".utf8))

@@ -35,20 +35,57 @@ enum CurlRequest {
         }
     }
 
-    private final class ResponseBuffer {
-        var data = Data()
+    /// POSTs `body` as JSON and hands each piece of the response body to `onData` as it arrives.
+    ///
+    /// `onData` gets the HTTP status and the bytes; returning false aborts the transfer (the caller went away).
+    /// With `stallTimeout`, the transfer fails when no byte arrives for that long, however long it runs overall.
+    static func stream(url: String, body: Data, connectTimeout: Double, timeout: Double?, stallTimeout: Double? = nil,
+                       onData: @escaping @Sendable (Int, UnsafeRawBufferPointer) -> Bool) async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result {
+                    try perform(url: url, body: body, connectTimeout: connectTimeout, timeout: timeout,
+                                stallTimeout: stallTimeout, onData: onData)
+                })
+            }
+            thread.start()
+        }
+    }
+
+    private final class Receiver {
+        let handle: UnsafeMutableRawPointer?
+        let onData: (Int, UnsafeRawBufferPointer) -> Bool
+        var aborted = false
+
+        init(handle: UnsafeMutableRawPointer?, onData: @escaping (Int, UnsafeRawBufferPointer) -> Bool) {
+            self.handle = handle
+            self.onData = onData
+        }
     }
 
     private static func perform(url: String, body: Data, connectTimeout: Double, timeout: Double) throws -> HTTPReply {
+        final class Collected: @unchecked Sendable { var data = Data() }
+        let collected = Collected()
+        let status = try perform(url: url, body: body, connectTimeout: connectTimeout, timeout: timeout,
+                                 stallTimeout: nil) { _, bytes in
+            collected.data.append(contentsOf: bytes)
+            return true
+        }
+        return HTTPReply(status: status, body: collected.data)
+    }
+
+    private static func perform(url: String, body: Data, connectTimeout: Double, timeout: Double?,
+                                stallTimeout: Double?, onData: @escaping (Int, UnsafeRawBufferPointer) -> Bool) throws
+        -> Int
+    {
         _ = initialised
         guard let handle = curl_easy_init() else { throw CurlFailure(kind: .other, message: "curl_easy_init failed") }
         defer { curl_easy_cleanup(handle) }
         var headers: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Content-Type: application/json")
-        headers = curl_slist_append(headers, "Accept: application/json")
         headers = curl_slist_append(headers, "Expect:")  // no 100-continue round trip on large bodies
         defer { curl_slist_free_all(headers) }
-        let buffer = ResponseBuffer()
-        let unmanaged = Unmanaged.passRetained(buffer)
+        let receiver = Receiver(handle: handle, onData: onData)
+        let unmanaged = Unmanaged.passRetained(receiver)
         defer { unmanaged.release() }
 
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -60,7 +97,11 @@ enum CurlRequest {
                 ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, raw.count)
                 ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
                 ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000))
-                ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
+                if let timeout { ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000)) }
+                if let stallTimeout {
+                    ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+                    ccurl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(stallTimeout)))
+                }
                 ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
                 ccurl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
                 ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errors.baseAddress)
@@ -68,13 +109,19 @@ enum CurlRequest {
                 ccurl_setopt_write_function(handle) { data, size, count, context in
                     let bytes = size * count
                     guard let data, let context else { return bytes }
-                    let buffer = Unmanaged<ResponseBuffer>.fromOpaque(context).takeUnretainedValue()
-                    buffer.data.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: bytes)
+                    let receiver = Unmanaged<Receiver>.fromOpaque(context).takeUnretainedValue()
+                    var status: Int = 0
+                    ccurl_getinfo_long(receiver.handle, CURLINFO_RESPONSE_CODE, &status)
+                    guard receiver.onData(status, UnsafeRawBufferPointer(start: data, count: bytes)) else {
+                        receiver.aborted = true
+                        return 0  // makes libcurl stop with CURLE_WRITE_ERROR
+                    }
                     return bytes
                 }
                 return curl_easy_perform(handle)
             }
         }
+        if receiver.aborted { throw CancellationError() }
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
@@ -82,7 +129,7 @@ enum CurlRequest {
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
                 throw CurlFailure(kind: .connect, message: message)
             case CURLE_OPERATION_TIMEDOUT:
-                // A connect time-out is a connection error; a slow answer is a time-out.
+                // A connect time-out is a connection error; a slow or stalled answer is a time-out.
                 throw CurlFailure(kind: message.contains("onnect") ? .connect : .timeout, message: message)
             case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
                 throw CurlFailure(kind: .connect, message: message)
@@ -92,6 +139,6 @@ enum CurlRequest {
         }
         var status: Int = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPReply(status: status, body: buffer.data)
+        return status
     }
 }

@@ -1,0 +1,135 @@
+import Foundation
+import Synchronization
+
+/// Streams answers from Ollama's `POST /api/chat` (NDJSON, one JSON object per line) over libcurl.
+public struct OllamaChatClient: ChatClient {
+    public var host: String
+    public var connectTimeout: Double
+    /// The stream fails when Ollama sends nothing for this long (a model loading can take a while).
+    public var stallTimeout: Double
+
+    public init(host: String = OllamaConfiguration.defaultHost, connectTimeout: Double = 5, stallTimeout: Double = 120) {
+        self.host = OllamaConfiguration.normaliseHost(host)
+        self.connectTimeout = connectTimeout
+        self.stallTimeout = stallTimeout
+    }
+
+    private struct Request: Encodable {
+        var model: String
+        var messages: [ChatMessage]
+        var stream = true
+    }
+
+    private struct Line: Decodable {
+        struct Message: Decodable { var content: String? }
+        var message: Message?
+        var done: Bool?
+        var done_reason: String?
+        var prompt_eval_count: Int?
+        var eval_count: Int?
+        var total_duration: Int?
+        var error: String?
+    }
+
+    /// Splits the byte stream into lines and decodes them; shared with the libcurl thread.
+    private final class LineParser: Sendable {
+        private let state = Mutex<(buffer: Data, errorBody: Data, finished: Bool, received: Bool)>((Data(), Data(), false, false))
+        let continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation
+        let cancelled = Atomic<Bool>(false)
+
+        init(continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation) {
+            self.continuation = continuation
+        }
+
+        var finished: Bool { state.withLock { $0.finished } }
+        var errorBody: Data { state.withLock { $0.errorBody } }
+        var receivedAny: Bool { state.withLock { $0.received } }
+
+        func receive(status: Int, bytes: UnsafeRawBufferPointer) -> Bool {
+            if cancelled.load(ordering: .relaxed) { return false }
+            state.withLock { $0.received = true }
+            if status >= 400 {
+                state.withLock { $0.errorBody.append(contentsOf: bytes) }
+                return true
+            }
+            let lines: [Data] = state.withLock { state in
+                state.buffer.append(contentsOf: bytes)
+                var lines: [Data] = []
+                while let newline = state.buffer.firstIndex(of: 0x0A) {
+                    lines.append(state.buffer[state.buffer.startIndex..<newline])
+                    state.buffer.removeSubrange(state.buffer.startIndex...newline)
+                }
+                return lines
+            }
+            for line in lines where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
+                guard let decoded = try? JSONDecoder().decode(Line.self, from: line) else {
+                    continuation.finish(throwing: ChatError.invalidResponse(String(decoding: line.prefix(200), as: UTF8.self)))
+                    return false
+                }
+                if let error = decoded.error {
+                    continuation.finish(throwing: ChatError.cutOff(error))
+                    return false
+                }
+                if let content = decoded.message?.content, !content.isEmpty { continuation.yield(.token(content)) }
+                if decoded.done == true {
+                    state.withLock { $0.finished = true }
+                    continuation.yield(.done(ChatStats(doneReason: decoded.done_reason,
+                                                       promptEvalCount: decoded.prompt_eval_count,
+                                                       evalCount: decoded.eval_count,
+                                                       totalDurationNanoseconds: decoded.total_duration)))
+                }
+            }
+            return true
+        }
+    }
+
+    public func chat(model: String, messages: [ChatMessage]) -> AsyncThrowingStream<ChatEvent, any Error> {
+        let url = host + "/api/chat"
+        let host = self.host
+        let connectTimeout = self.connectTimeout
+        let stallTimeout = self.stallTimeout
+        return AsyncThrowingStream { continuation in
+            let parser = LineParser(continuation: continuation)
+            let task = Task {
+                do {
+                    let body = try JSONEncoder().encode(Request(model: model, messages: messages))
+                    let status = try await CurlRequest.stream(url: url, body: body, connectTimeout: connectTimeout,
+                                                              timeout: nil, stallTimeout: stallTimeout) { status, bytes in
+                        parser.receive(status: status, bytes: bytes)
+                    }
+                    if status >= 400 {
+                        continuation.finish(throwing: Self.classify(status: status, body: parser.errorBody, model: model,
+                                                                    host: host))
+                    } else if !parser.finished {
+                        continuation.finish(throwing: ChatError.cutOff("the connection closed before the answer was done"))
+                    } else {
+                        continuation.finish()
+                    }
+                } catch let failure as CurlFailure {
+                    switch failure.kind {
+                    case .connect where !parser.receivedAny:
+                        continuation.finish(throwing: ChatError.unreachable(host: host, reason: failure.message))
+                    default:
+                        continuation.finish(throwing: ChatError.cutOff(failure.message))
+                    }
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in
+                parser.cancelled.store(true, ordering: .relaxed)
+                task.cancel()
+            }
+        }
+    }
+
+    static func classify(status: Int, body: Data, model: String, host: String) -> ChatError {
+        struct ErrorBody: Decodable { var error: String }
+        let message = (try? JSONDecoder().decode(ErrorBody.self, from: body).error)
+            ?? String(decoding: body.prefix(300), as: UTF8.self)
+        if status == 404 && message.contains("not found") && message.lowercased().contains("model") {
+            return .modelNotFound(model: model, host: host)
+        }
+        return .http(status: status, message: message)
+    }
+}

@@ -1,0 +1,54 @@
+import Hummingbird
+import HTTPTypes
+import KnowledgeBase
+import Logging
+import ServiceLifecycle
+
+/// Builds the kb HTTP application.
+public func buildApplication(_ dependencies: ServerDependencies) -> some ApplicationProtocol {
+    let configuration = dependencies.configuration
+    return Application(
+        router: buildRouter(dependencies),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kb"),
+        services: [CheckpointService(catalog: dependencies.catalog, logger: dependencies.logger)],
+        logger: dependencies.logger)
+}
+
+/// The routes, with request ids, logging, metrics and JSON errors on every one.
+public func buildRouter(_ dependencies: ServerDependencies) -> Router<KBRequestContext> {
+    let router = Router(context: KBRequestContext.self)
+    router.add(middleware: RequestMiddleware(metrics: dependencies.metrics, logger: dependencies.logger))
+    QueryRoutes(dependencies: dependencies).register(on: router)
+    DocumentRoutes(dependencies: dependencies).register(on: router)
+    HealthRoutes(dependencies: dependencies).register(on: router)
+    return router
+}
+
+extension Router where Context == KBRequestContext {
+    /// Answers 405 with `Allow` on `path` for every method it does not serve.
+    func restrict(_ path: RouterPath, to allowed: [HTTPRequest.Method]) {
+        let allow = allowed.map(\.rawValue).joined(separator: ", ")
+        for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where !allowed.contains(method) {
+            on(path, method: method) { _, _ -> Response in
+                throw APIError(.methodNotAllowed, code: "method_not_allowed", "use \(allow) on this path",
+                               headers: [.allow: allow])
+            }
+        }
+    }
+}
+
+/// Runs until shutdown, then checkpoints the WAL so the database file is complete on its own.
+struct CheckpointService: Service {
+    let catalog: Catalog
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        do {
+            try catalog.store.checkpoint()
+            logger.info("database checkpointed", metadata: ["db.path": "\(catalog.store.path)"])
+        } catch {
+            logger.error("database checkpoint failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Hummingbird
+import KnowledgeBase
+
+/// `POST /v1/query` and `POST /v1/ask`.
+struct QueryRoutes: Sendable {
+    let dependencies: ServerDependencies
+
+    struct QueryRequest: Decodable {
+        var question: String
+        var k: Int?
+        var min_score: Double?
+        var path_prefix: String?
+    }
+
+    struct AskRequest: Decodable {
+        var question: String
+        var k: Int?
+        var model: String?
+        var stream: Bool?
+        var history: [ChatMessage]?
+    }
+
+    func register(on router: Router<KBRequestContext>) {
+        router.post("/v1/query") { request, _ in try await query(request) }
+        router.restrict("/v1/query", to: [.post])
+        router.post("/v1/ask") { request, _ in try await ask(request) }
+        router.restrict("/v1/ask", to: [.post])
+    }
+
+    func query(_ request: Request) async throws -> Response {
+        try dependencies.authenticator.requireRead(request)
+        let body = try await JSONBody.decode(QueryRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
+                                             fields: ["question", "k", "min_score", "path_prefix"])
+        try Validate.question(body.question)
+        let k = try Validate.k(body.k)
+        if let minScore = body.min_score, !(-1...1).contains(minScore) {
+            throw APIError.badRequest("field \"min_score\" must be between -1 and 1")
+        }
+        if let prefix = body.path_prefix { try Validate.path(prefix, field: "path_prefix", allowEmpty: true) }
+        let result = try await dependencies.queryEngine.query(
+            body.question, options: QueryOptions(k: k, minScore: body.min_score.map(Float.init), pathPrefix: body.path_prefix))
+        dependencies.metrics.recordQuery(embedSeconds: result.timings.embed / 1000, searchSeconds: result.timings.search / 1000)
+        return try jsonResponse(result)
+    }
+
+    func ask(_ request: Request) async throws -> Response {
+        try dependencies.authenticator.requireRead(request)
+        let body = try await JSONBody.decode(AskRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
+                                             fields: ["question", "k", "model", "stream", "history"])
+        try Validate.question(body.question)
+        let k = try Validate.k(body.k)
+        if let model = body.model, model.isEmpty || model.count > 200 {
+            throw APIError.badRequest("field \"model\" must be a model name of 1–200 characters")
+        }
+        let history = body.history ?? []
+        guard history.count <= 50 else { throw APIError.badRequest("field \"history\" holds at most 50 messages") }
+        for (index, message) in history.enumerated() where !["user", "assistant"].contains(message.role) {
+            throw APIError.badRequest("field \"history[\(index)].role\" must be \"user\" or \"assistant\"")
+        }
+        let engine = dependencies.answerEngine
+        let started = ContinuousClock.now
+        // Retrieval errors (empty knowledge base, embedder down) become a plain error response, before streaming.
+        let prepared = try await engine.prepare(body.question, options: QueryOptions(k: k), history: history)
+        dependencies.metrics.recordQuery(embedSeconds: prepared.query.timings.embed / 1000,
+                                         searchSeconds: prepared.query.timings.search / 1000)
+        let events = engine.stream(prepared, model: body.model)
+        if body.stream ?? true {
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
+                            body: ResponseBody { writer in
+                                try await AnswerStream.write(prepared, events: events, started: started, to: &writer)
+                            })
+        }
+        return try jsonResponse(try await AnswerStream.collect(prepared, events: events, started: started))
+    }
+}
+
+/// Range and shape checks shared by the routes.
+enum Validate {
+    static func question(_ question: String) throws {
+        let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, question.count <= 4000 else {
+            throw APIError.badRequest("field \"question\" must hold 1–4000 characters")
+        }
+    }
+
+    static func k(_ k: Int?) throws -> Int {
+        let value = k ?? 5
+        guard (1...100).contains(value) else { throw APIError.badRequest("field \"k\" must be between 1 and 100") }
+        return value
+    }
+
+    static func path(_ path: String, field: String, allowEmpty: Bool = false) throws {
+        guard allowEmpty || !path.isEmpty else { throw APIError.badRequest("field \"\(field)\" must not be empty") }
+        guard path.count <= 1024 else { throw APIError.badRequest("field \"\(field)\" is longer than 1024 characters") }
+        guard !path.contains("\0") else { throw APIError.badRequest("field \"\(field)\" must not contain NUL") }
+        guard !path.split(separator: "/", omittingEmptySubsequences: false).contains("..") else {
+            throw APIError.badRequest("field \"\(field)\" must not contain \"..\"")
+        }
+    }
+}

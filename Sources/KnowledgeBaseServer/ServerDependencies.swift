@@ -1,0 +1,33 @@
+import KnowledgeBase
+import Logging
+
+/// What the routes work with: the knowledge base, the embedder, the chat model, and the server's settings.
+public struct ServerDependencies: Sendable {
+    public var catalog: Catalog
+    public var embedder: any EmbeddingClient
+    public var chat: any ChatClient
+    public var chunker: Chunker
+    public var configuration: ServerConfiguration
+    public var logger: Logger
+    public var metrics: ServerMetrics
+
+    public init(catalog: Catalog, embedder: any EmbeddingClient, chat: any ChatClient, chunker: Chunker,
+                configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()) {
+        self.catalog = catalog
+        self.embedder = embedder
+        self.chat = chat
+        self.chunker = chunker
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    var queryEngine: QueryEngine { QueryEngine(catalog: catalog, embedder: embedder, logger: logger) }
+    var answerEngine: AnswerEngine {
+        AnswerEngine(queryEngine: queryEngine, chat: chat, chatModel: configuration.chatModel)
+    }
+    var ingester: Ingester { Ingester(catalog: catalog, embedder: embedder, chunker: chunker, logger: logger) }
+    var authenticator: Authenticator {
+        Authenticator(writeToken: configuration.apiToken, readToken: configuration.readToken)
+    }
+}

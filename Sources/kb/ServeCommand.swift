@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import KnowledgeBase
+import KnowledgeBaseServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the knowledge base over HTTP: query, ask (streamed), documents, health and metrics.",
+        discussion: """
+            Writes (POST/DELETE /v1/documents) need `Authorization: Bearer $KB_API_TOKEN`. Without a token the \
+            server only starts on a loopback address, unless --allow-unauthenticated is given. SIGTERM or Ctrl-C \
+            drains requests in flight and closes the database cleanly.
+
+            Environment: KB_API_TOKEN (write token), KB_READ_TOKEN (read token), KB_CHAT_MODEL (chat model for \
+            /v1/ask, default llama3.2), OLLAMA_HOST, KB_DB.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var embedding: EmbedderOptions
+
+    @Option(help: ArgumentHelp("Address to listen on.", valueName: "host"))
+    var host: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("Port to listen on.", valueName: "port"))
+    var port: Int = 8080
+
+    @Option(help: ArgumentHelp("Token required for reads too (env KB_READ_TOKEN).", valueName: "token"))
+    var readToken: String?
+
+    @Flag(help: "Start on a non-loopback address without KB_API_TOKEN (anyone can then change documents).")
+    var allowUnauthenticated = false
+
+    @Option(help: ArgumentHelp("Largest query or ask body in bytes.", valueName: "bytes"))
+    var maxQueryBytes: Int = 16 * 1024
+
+    @Option(help: ArgumentHelp("Largest addDocument body in bytes.", valueName: "bytes"))
+    var maxDocumentBytes: Int = 10 * 1024 * 1024
+
+    @Option(help: ArgumentHelp("Chat model for /v1/ask (env KB_CHAT_MODEL, default llama3.2).", valueName: "name"))
+    var chatModel: String?
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0–65535.") }
+        guard maxQueryBytes >= 256 else { throw ValidationError("--max-query-bytes must be at least 256.") }
+        guard maxDocumentBytes >= 1024 else { throw ValidationError("--max-document-bytes must be at least 1024.") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = global.makeLogger(defaultLevel: "info")
+        let configuration = ServerConfiguration(
+            host: host, port: port, apiToken: environment["KB_API_TOKEN"],
+            readToken: readToken ?? environment["KB_READ_TOKEN"], allowUnauthenticated: allowUnauthenticated,
+            maxQueryBytes: maxQueryBytes, maxDocumentBytes: maxDocumentBytes,
+            chatModel: chatModel ?? environment["KB_CHAT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "llama3.2")
+        if let problem = configuration.startupProblem() { throw CommandError(problem) }
+        let catalog = try global.openCatalog(logger: logger)
+        let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
+        try catalog.loadIndex()
+        let chat = OllamaChatClient(host: OllamaConfiguration.normaliseHost(environment["OLLAMA_HOST"]))
+        let options = ChunkerOptions(contextTokens: embedder.contextTokens)
+        let dependencies = ServerDependencies(catalog: catalog, embedder: embedder, chat: chat,
+                                              chunker: Chunker(options: options), configuration: configuration,
+                                              logger: logger)
+        logger.info("kb serve starting", metadata: [
+            "server.address": "\(host):\(port)", "db.path": "\(catalog.store.path)",
+            "embedder": "\(embedder.kind) \(embedder.model)", "auth.writes": "\(configuration.apiToken != nil)",
+            "auth.reads": "\(configuration.readToken != nil)",
+        ])
+        try await buildApplication(dependencies).runService()
+    }
+}
