@@ -22,7 +22,7 @@ struct CLITests {
         process.executableURL = Self.executable
         process.arguments = arguments + ["--db", database.path]
         var env = ProcessInfo.processInfo.environment
-        env["KB_EMBEDDER"] = nil
+        env["KB_EMBEDDER"] = "hash"  // these tests exercise the offline lexical embedder
         env["KB_DB"] = nil
         env["KB_API_TOKEN"] = nil
         for (key, value) in environment { env[key] = value }

@@ -21,6 +21,7 @@ struct ServeCLITests {
         var environment = ProcessInfo.processInfo.environment
         environment["OLLAMA_HOST"] = ollama
         environment["KB_API_TOKEN"] = nil
+        environment["KB_EMBEDDER"] = "hash"
         process.environment = environment
         let stderr = Pipe()
         process.standardError = stderr
@@ -64,7 +65,10 @@ struct ServeCLITests {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(#"{"question":"rotate the logs"}"#.utf8)
         async let answer = URLSession.shared.data(for: request)
-        try await Task.sleep(for: .milliseconds(400))
+        // Signal only once the answer is streaming, so the request is surely in flight.
+        let streaming = Date().addingTimeInterval(10)
+        while ollama.requests.isEmpty && Date() < streaming { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(150))
         process.terminate()  // SIGTERM
 
         let (body, _) = try await answer

@@ -134,11 +134,8 @@ struct OllamaClientTests {
     }
 
     @Test func unreachableServerIsFatalAndSaysSo() async throws {
-        // Bind and close a port so nothing listens there.
-        let server = try FakeHTTPServer { _ in .json([:]) }
-        let url = server.url
-        server.stop()
-        let ollama = OllamaClient(configuration: OllamaConfiguration(host: url, retries: 1, backoff: 0.01),
+        // Nothing listens on the discard port.
+        let ollama = OllamaClient(configuration: OllamaConfiguration(host: "http://127.0.0.1:9", retries: 1, backoff: 0.01),
                                   logger: quietLogger)
         await #expect { try await ollama.embed(["a"]) } throws: { error in
             (error as? EmbeddingError)?.isFatal == true && "\(error)".contains("OLLAMA_HOST")

@@ -37,6 +37,7 @@ final class FakeHTTPServer: Sendable {
     private let socketFD: Int32
     private let handler: @Sendable (FakeRequest) -> FakeResponse
     private let received = Mutex<[FakeRequest]>([])
+    private let stopped = Atomic<Bool>(false)
 
     init(handler: @escaping @Sendable (FakeRequest) -> FakeResponse) throws {
         self.handler = handler
@@ -66,14 +67,21 @@ final class FakeHTTPServer: Sendable {
     /// Requests received so far, in arrival order.
     var requests: [FakeRequest] { received.withLock { $0 } }
 
+    /// Stops accepting; the accept thread closes the socket itself, so its descriptor number cannot be reused
+    /// by another test's server while this thread might still call `accept` on it.
     func stop() {
+        stopped.store(true, ordering: .relaxed)
         shutdown(socketFD, Int32(SHUT_RDWR))
-        close(socketFD)
     }
 
     private func acceptLoop() {
+        defer { close(socketFD) }
         while true {
             let client = accept(socketFD, nil, nil)
+            if stopped.load(ordering: .relaxed) {
+                if client >= 0 { close(client) }
+                return
+            }
             if client < 0 { return }
             let thread = Thread { [self] in serve(client) }
             thread.start()
