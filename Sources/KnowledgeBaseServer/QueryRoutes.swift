@@ -19,6 +19,7 @@ struct QueryRoutes: Sendable {
         var model: String?
         var stream: Bool?
         var history: [ChatMessage]?
+        var template: String?
     }
 
     func register(on router: Router<KBRequestContext>) {
@@ -47,7 +48,7 @@ struct QueryRoutes: Sendable {
     func ask(_ request: Request) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(AskRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
-                                             fields: ["question", "k", "model", "stream", "history"])
+                                             fields: ["question", "k", "model", "stream", "history", "template"])
         try Validate.question(body.question)
         let k = try Validate.k(body.k)
         if let model = body.model, model.isEmpty || model.count > 200 {
@@ -58,10 +59,17 @@ struct QueryRoutes: Sendable {
         for (index, message) in history.enumerated() where !["user", "assistant"].contains(message.role) {
             throw APIError.badRequest("field \"history[\(index)].role\" must be \"user\" or \"assistant\"")
         }
+        let template: PromptTemplate
+        do {
+            template = try dependencies.templates.template(named: body.template ?? "answer")
+        } catch {
+            throw APIError.badRequest("field \"template\": \(error)")
+        }
         let engine = dependencies.answerEngine
         let started = ContinuousClock.now
         // Retrieval errors (empty knowledge base, embedder down) become a plain error response, before streaming.
-        let prepared = try await engine.prepare(body.question, options: QueryOptions(k: k), history: history)
+        let prepared = try await engine.prepare(body.question, options: QueryOptions(k: k), history: history,
+                                                template: template)
         dependencies.metrics.recordQuery(embedSeconds: prepared.query.timings.embed / 1000,
                                          searchSeconds: prepared.query.timings.search / 1000)
         let events = engine.stream(prepared, model: body.model)

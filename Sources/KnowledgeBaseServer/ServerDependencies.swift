@@ -10,9 +10,12 @@ public struct ServerDependencies: Sendable {
     public var configuration: ServerConfiguration
     public var logger: Logger
     public var metrics: ServerMetrics
+    /// Prompt templates for `/v1/ask` (`"template"`), loaded and checked at start-up.
+    public var templates: TemplateLibrary
 
     public init(catalog: Catalog, embedder: any EmbeddingClient, chat: any ChatClient, chunker: Chunker,
-                configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()) {
+                configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics(),
+                templates: TemplateLibrary) {
         self.catalog = catalog
         self.embedder = embedder
         self.chat = chat
@@ -20,6 +23,7 @@ public struct ServerDependencies: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
+        self.templates = templates
     }
 
     var queryEngine: QueryEngine { QueryEngine(catalog: catalog, embedder: embedder, logger: logger) }

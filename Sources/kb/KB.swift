@@ -22,7 +22,7 @@ struct KB: AsyncParsableCommand {
               KB_LOG_LEVEL     trace, debug, info, warning (default), error
             """,
         subcommands: [
-            IngestCommand.self, QueryCommand.self, DocsCommand.self, EmbedCommand.self, ReindexCommand.self,
+            IngestCommand.self, QueryCommand.self, AskCommand.self, ChatCommand.self, DocsCommand.self, EmbedCommand.self, ReindexCommand.self,
             StatsCommand.self, ServeCommand.self,
         ]
     )

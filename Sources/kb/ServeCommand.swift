@@ -56,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
             maxQueryBytes: maxQueryBytes, maxDocumentBytes: maxDocumentBytes,
             chatModel: chatModel ?? environment["KB_CHAT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "llama3.2")
         if let problem = configuration.startupProblem() { throw CommandError(problem) }
+        let templates = try TemplateLibrary(directory: environment["KB_TEMPLATES"])
         let catalog = try global.openCatalog(logger: logger)
         let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         try catalog.loadIndex()
@@ -63,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         let options = ChunkerOptions(contextTokens: embedder.contextTokens)
         let dependencies = ServerDependencies(catalog: catalog, embedder: embedder, chat: chat,
                                               chunker: Chunker(options: options), configuration: configuration,
-                                              logger: logger)
+                                              logger: logger, templates: templates)
         logger.info("kb serve starting", metadata: [
             "server.address": "\(host):\(port)", "db.path": "\(catalog.store.path)",
             "embedder": "\(embedder.kind) \(embedder.model)", "auth.writes": "\(configuration.apiToken != nil)",

@@ -78,7 +78,8 @@ struct TestServer {
         embedder = SwitchableEmbedder()
         self.chat = chat
         dependencies = ServerDependencies(catalog: catalog, embedder: embedder, chat: chat, chunker: Chunker(),
-                                          configuration: configuration, logger: quietLogger)
+                                          configuration: configuration, logger: quietLogger,
+                                          templates: try TemplateLibrary())
         if seed {
             let ingester = Ingester(catalog: catalog, embedder: embedder, chunker: Chunker(), logger: quietLogger)
             _ = try await ingester.add(path: "disk-full.md", content: """

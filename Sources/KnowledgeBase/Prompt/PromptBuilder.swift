@@ -20,6 +20,8 @@ public struct PromptSource: Sendable {
 public struct PromptBuilder: Sendable {
     /// Tokens of context (source blocks) the prompt may hold; blocks that do not fit are left out.
     public var contextTokens: Int
+    /// Renders the user message; the system message is always `instructions`.
+    public var template: PromptTemplate
 
     public static let instructions = """
         You are kb, an assistant for on-call engineers. Answer the question using only the numbered runbook \
@@ -30,8 +32,9 @@ public struct PromptBuilder: Sendable {
 
     public static let noContext = "(No runbook excerpt matched this question.)"
 
-    public init(contextTokens: Int = 3000) {
+    public init(contextTokens: Int = 3000, template: PromptTemplate = .answer) {
         self.contextTokens = contextTokens
+        self.template = template
     }
 
     /// The prompt as one text (instructions, context, question), and how many of `sources` (in order) fit in it.
@@ -43,17 +46,15 @@ public struct PromptBuilder: Sendable {
     /// The same prompt split for a chat model: instructions as the system message, context and question as the
     /// user message.
     public func messages(question: String, sources: [PromptSource]) -> (system: String, user: String, included: Int) {
-        var blocks: [String] = []
+        var included: [PromptSource] = []
         var used = 0
         for source in sources {
-            let block = "[\(source.number)] \(source.label)\n\(source.text)"
-            let tokens = TokenEstimator.count(block)
+            let tokens = TokenEstimator.count("[\(source.number)] \(source.label)\n\(source.text)")
             // The best source always goes in, even alone over budget: a prompt without it would be useless.
-            if !blocks.isEmpty && used + tokens > contextTokens { break }
-            blocks.append(block)
+            if !included.isEmpty && used + tokens > contextTokens { break }
+            included.append(source)
             used += tokens
         }
-        let context = blocks.isEmpty ? Self.noContext : blocks.joined(separator: "\n\n")
-        return (Self.instructions, "Context:\n\(context)\n\nQuestion: \(question)\nAnswer:", blocks.count)
+        return (Self.instructions, template.render(question: question, sources: included), included.count)
     }
 }

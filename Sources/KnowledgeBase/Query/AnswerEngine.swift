@@ -25,17 +25,49 @@ public struct AnswerEngine: Sendable {
         self.chatModel = chatModel
     }
 
-    /// Retrieves sources and builds the chat messages; throws before anything is streamed.
-    public func prepare(_ question: String, options: QueryOptions = QueryOptions(), history: [ChatMessage] = [])
-        async throws -> PreparedAnswer
+    /// Retrieves sources and builds the chat messages with `template` (default `answer`); throws before anything
+    /// is streamed. With the `summarize` template the question names a runbook (stored path or id, else the best
+    /// match) and all of its chunks are the sources.
+    public func prepare(_ question: String, options: QueryOptions = QueryOptions(), history: [ChatMessage] = [],
+                        template: PromptTemplate = .answer) async throws -> PreparedAnswer
     {
-        let query = try await queryEngine.query(question, options: options)
+        let query = template.name == "summarize"
+            ? try await wholeDocument(question, options: options)
+            : try await queryEngine.query(question, options: options)
         let sources = query.results.map { PromptSource(number: $0.rank, path: $0.path, heading: $0.heading, text: $0.text) }
-        let parts = queryEngine.promptBuilder.messages(question: query.question, sources: sources)
+        var builder = queryEngine.promptBuilder
+        builder.template = template
+        let parts = builder.messages(question: query.question, sources: sources)
         let messages = [ChatMessage(role: "system", content: parts.system)] + history
             + [ChatMessage(role: "user", content: parts.user)]
         return PreparedAnswer(query: query, messages: messages, refused: query.results.isEmpty,
                               sourceNumbers: Set(sources.prefix(parts.included).map(\.number)))
+    }
+
+    // The chunks of one runbook, in order, as if retrieved: by stored path, by id, or the best match's document.
+    private func wholeDocument(_ reference: String, options: QueryOptions) async throws -> QueryResult {
+        let store = queryEngine.catalog.store
+        let trimmed = reference.trimmingSpaces()
+        var document = try store.document(path: trimmed)
+        if document == nil, let id = Int64(trimmed) { document = try store.document(id: id) }
+        var result: QueryResult
+        if let document {
+            result = QueryResult(question: trimmed, results: [], prompt: "", timings: QueryTimings(embed: 0, search: 0, total: 0))
+            result.results = try store.chunks(documentID: document.id).enumerated().map { offset, chunk in
+                QueryHit(rank: offset + 1, chunkID: chunk.id, path: chunk.path, heading: chunk.heading, score: 1,
+                         text: chunk.text, lines: [chunk.firstLine, chunk.lastLine])
+            }
+            return result
+        }
+        result = try await queryEngine.query(trimmed, options: QueryOptions(k: 1, minScore: options.minScore,
+                                                                             pathPrefix: options.pathPrefix))
+        guard let best = result.results.first else { return result }
+        let score = best.score
+        result.results = try store.chunks(documentID: try store.document(path: best.path)?.id ?? -1).enumerated().map {
+            QueryHit(rank: $0.offset + 1, chunkID: $0.element.id, path: $0.element.path, heading: $0.element.heading,
+                     score: score, text: $0.element.text, lines: [$0.element.firstLine, $0.element.lastLine])
+        }
+        return result
     }
 
     /// Streams the answer; a refusal is streamed as one token without calling the model.

@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import KnowledgeBase
+import Logging
+
+/// Options shared by `kb ask` and `kb chat`.
+struct AnswerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Ollama chat model (env KB_CHAT_MODEL, default llama3.2).", valueName: "name"))
+    var chatModel: String?
+
+    @Option(help: ArgumentHelp("""
+        Prompt template: answer (default), diagnose (paste an alert or error log), next-steps, summarize (name a \
+        runbook), or one of yours from KB_TEMPLATES.
+        """, valueName: "name"))
+    var template: String = "answer"
+
+    @Option(name: .short, help: ArgumentHelp("Number of sources.", valueName: "n"))
+    var k: Int = 5
+
+    @Option(help: ArgumentHelp("Minimum cosine score for a source (default per embedder).", valueName: "score"))
+    var minScore: Float?
+
+    func validate() throws {
+        guard (1...100).contains(k) else { throw ValidationError("-k must be between 1 and 100.") }
+        if let minScore, !(-1...1).contains(minScore) { throw ValidationError("--min-score must be between -1 and 1.") }
+    }
+
+    var queryOptions: QueryOptions { QueryOptions(k: k, minScore: minScore) }
+
+    /// The answer engine over the knowledge base, and the chosen template (checked before any work).
+    func makeEngine(global: GlobalOptions, embedding: EmbedderOptions, logger: Logger) throws
+        -> (AnswerEngine, PromptTemplate)
+    {
+        let environment = ProcessInfo.processInfo.environment
+        let library = try TemplateLibrary(directory: environment["KB_TEMPLATES"])
+        let template = try library.template(named: template)
+        let catalog = try global.openCatalog(logger: logger)
+        let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
+        let chat = OllamaChatClient(host: OllamaConfiguration.normaliseHost(environment["OLLAMA_HOST"]))
+        let model = chatModel ?? environment["KB_CHAT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "llama3.2"
+        let engine = AnswerEngine(queryEngine: QueryEngine(catalog: catalog, embedder: embedder, logger: logger),
+                                  chat: chat, chatModel: model)
+        return (engine, template)
+    }
+}
+
+struct AskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ask",
+        abstract: "Answer a question from the runbooks with a chat model, citing its sources.",
+        discussion: """
+            Prints the sources first, then the answer as it streams from Ollama's /api/chat, then the citations \
+            resolved to path › heading. Citations of sources that were not given are flagged and dropped. When no \
+            source reaches the minimum score, kb says the runbooks do not cover the question and calls no model.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var answer: AnswerOptions
+
+    @Argument(help: "The question (or, with --template diagnose, the alert or error text).")
+    var question: String
+
+    @Flag(help: "Print one JSON object: question, answer, sources, citations, invalid_citations, refused, timings_ms.")
+    var json = false
+
+    func validate() throws {
+        guard !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ValidationError("the question is empty.")
+        }
+    }
+
+    func run() async throws {
+        let logger = global.makeLogger()
+        let (engine, template) = try answer.makeEngine(global: global, embedding: embedding, logger: logger)
+        let started = ContinuousClock.now
+        let prepared = try await engine.prepare(question, options: answer.queryOptions, template: template)
+        let printer = AnswerPrinter(json: json)
+        printer.sources(prepared)
+        let outcome = await printer.stream(engine.stream(prepared, model: answer.chatModel))
+        try printer.finish(prepared, outcome: outcome, started: started)
+    }
+}
+
+/// Prints an answer for people (sources, streamed text, citations) or as one JSON object.
+struct AnswerPrinter {
+    let json: Bool
+
+    struct Outcome {
+        var text = ""
+        var firstToken: ContinuousClock.Instant?
+        var error: (any Error)?
+    }
+
+    func sources(_ prepared: PreparedAnswer) {
+        guard !json else { return }
+        if prepared.query.results.isEmpty { return }
+        print("Sources:")
+        for hit in prepared.query.results {
+            print("  [\(hit.rank)] \(hit.heading.isEmpty ? hit.path : "\(hit.path) › \(hit.heading)")  "
+                + String(format: "(%.3f)", hit.score))
+        }
+        print("")
+    }
+
+    func stream(_ events: AsyncThrowingStream<ChatEvent, any Error>) async -> Outcome {
+        var outcome = Outcome()
+        do {
+            for try await event in events {
+                guard case .token(let text) = event else { continue }
+                if outcome.firstToken == nil { outcome.firstToken = .now }
+                outcome.text += text
+                if !json {
+                    // Through stdout's buffer like every other line, flushed so each token shows as it arrives.
+                    print(text, terminator: "")
+                    fflush(nil)
+                }
+            }
+        } catch {
+            outcome.error = error
+        }
+        if !json && !outcome.text.isEmpty { print("") }
+        return outcome
+    }
+
+    func finish(_ prepared: PreparedAnswer, outcome: Outcome, started: ContinuousClock.Instant) throws {
+        let citations = Citations.parse(outcome.text, sourceNumbers: prepared.sourceNumbers)
+        let byNumber = Dictionary(uniqueKeysWithValues: prepared.query.results.map { ($0.rank, $0) })
+        let elapsed = { (instant: ContinuousClock.Instant) in
+            let (seconds, attoseconds) = started.duration(to: instant).components
+            return (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded()
+        }
+        if json {
+            struct Cited: Encodable { var number: Int; var path: String; var heading: String }
+            struct Answer: Encodable {
+                var question: String
+                var answer: String
+                var sources: [QueryHit]
+                var citations: [Cited]
+                var invalid_citations: [Int]
+                var refused: Bool
+                var error: String?
+                var timings_ms: [String: Double]
+            }
+            var timings = ["embed": prepared.query.timings.embed, "search": prepared.query.timings.search,
+                           "total": elapsed(.now)]
+            if let first = outcome.firstToken { timings["first_token"] = elapsed(first) }
+            try Output.printJSON(Answer(
+                question: prepared.query.question, answer: outcome.text, sources: prepared.query.results,
+                citations: citations.valid.compactMap { number in
+                    byNumber[number].map { Cited(number: number, path: $0.path, heading: $0.heading) }
+                },
+                invalid_citations: citations.invalid, refused: prepared.refused,
+                error: outcome.error.map { "\($0)" }, timings_ms: timings))
+        } else {
+            if !citations.valid.isEmpty {
+                print("\nCitations:")
+                for number in citations.valid {
+                    if let hit = byNumber[number] {
+                        print("  [\(number)] \(hit.heading.isEmpty ? hit.path : "\(hit.path) › \(hit.heading)")")
+                    }
+                }
+            }
+            if !citations.invalid.isEmpty {
+                print("\nWarning: the answer cites " + citations.invalid.map { "[\($0)]" }.joined(separator: ", ")
+                    + ", which \(citations.invalid.count == 1 ? "is" : "are") not among the sources given; ignore "
+                    + (citations.invalid.count == 1 ? "that citation." : "those citations."))
+            }
+        }
+        if let error = outcome.error {
+            Output.note("\nError: \(error)")
+            throw ExitCode(3)
+        }
+    }
+}
