@@ -14,18 +14,11 @@ enum AnswerStream {
         var lines: [Int]
     }
 
-    struct Citation: Encodable {
-        var number: Int
-        var path: String
-        var heading: String
-    }
-
     struct Done: Encodable {
         var type = "done"
-        var citations: [Citation]
+        var citations: [ResolvedCitation]
         var invalid_citations: [Int]
         var refused: Bool
-        var model: String?
         var timings_ms: [String: Double]
     }
 
@@ -33,7 +26,7 @@ enum AnswerStream {
         var question: String
         var answer: String
         var sources: [Source]
-        var citations: [Citation]
+        var citations: [ResolvedCitation]
         var invalid_citations: [Int]
         var refused: Bool
         var timings_ms: [String: Double]
@@ -48,15 +41,9 @@ enum AnswerStream {
 
     static func done(_ prepared: PreparedAnswer, answer: String, started: ContinuousClock.Instant,
                      firstToken: ContinuousClock.Instant?) -> Done {
-        let parsed = Citations.parse(answer, sourceNumbers: prepared.sourceNumbers)
-        let byNumber = Dictionary(uniqueKeysWithValues: prepared.query.results.map { ($0.rank, $0) })
-        var timings = ["embed": prepared.query.timings.embed, "search": prepared.query.timings.search,
-                       "total": milliseconds(started.duration(to: .now))]
-        if let firstToken { timings["first_token"] = milliseconds(started.duration(to: firstToken)) }
-        return Done(citations: parsed.valid.compactMap { number in
-                        byNumber[number].map { Citation(number: number, path: $0.path, heading: $0.heading) }
-                    },
-                    invalid_citations: parsed.invalid, refused: prepared.refused, model: nil, timings_ms: timings)
+        let summary = prepared.summary(answer: answer, started: started, firstToken: firstToken)
+        return Done(citations: summary.citations, invalid_citations: summary.invalidCitations, refused: prepared.refused,
+                    timings_ms: summary.timings)
     }
 
     static func write(_ prepared: PreparedAnswer, events: AsyncThrowingStream<ChatEvent, any Error>,
@@ -112,10 +99,5 @@ enum AnswerStream {
         var data = try encoder.encode(value)
         data.append(0x0A)
         return ByteBuffer(data: data)
-    }
-
-    static func milliseconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return ((Double(seconds) * 1000 + Double(attoseconds) / 1e15) * 1000).rounded() / 1000
     }
 }

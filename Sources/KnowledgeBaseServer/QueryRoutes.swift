@@ -11,6 +11,7 @@ struct QueryRoutes: Sendable {
         var k: Int?
         var min_score: Double?
         var path_prefix: String?
+        var mode: SearchMode?
     }
 
     struct AskRequest: Decodable {
@@ -20,6 +21,7 @@ struct QueryRoutes: Sendable {
         var stream: Bool?
         var history: [ChatMessage]?
         var template: String?
+        var mode: SearchMode?
     }
 
     func register(on router: Router<KBRequestContext>) {
@@ -32,7 +34,7 @@ struct QueryRoutes: Sendable {
     func query(_ request: Request) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(QueryRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
-                                             fields: ["question", "k", "min_score", "path_prefix"])
+                                             fields: ["question", "k", "min_score", "path_prefix", "mode"])
         try Validate.question(body.question)
         let k = try Validate.k(body.k)
         if let minScore = body.min_score, !(-1...1).contains(minScore) {
@@ -40,7 +42,8 @@ struct QueryRoutes: Sendable {
         }
         if let prefix = body.path_prefix { try Validate.path(prefix, field: "path_prefix", allowEmpty: true) }
         let result = try await dependencies.queryEngine.query(
-            body.question, options: QueryOptions(k: k, minScore: body.min_score.map(Float.init), pathPrefix: body.path_prefix))
+            body.question, options: QueryOptions(k: k, minScore: body.min_score.map(Float.init), pathPrefix: body.path_prefix,
+                                        mode: body.mode ?? .hybrid))
         dependencies.metrics.recordQuery(embedSeconds: result.timings.embed / 1000, searchSeconds: result.timings.search / 1000)
         return try jsonResponse(result)
     }
@@ -48,7 +51,7 @@ struct QueryRoutes: Sendable {
     func ask(_ request: Request) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(AskRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
-                                             fields: ["question", "k", "model", "stream", "history", "template"])
+                                             fields: ["question", "k", "model", "stream", "history", "template", "mode"])
         try Validate.question(body.question)
         let k = try Validate.k(body.k)
         if let model = body.model, model.isEmpty || model.count > 200 {
@@ -68,7 +71,8 @@ struct QueryRoutes: Sendable {
         let engine = dependencies.answerEngine
         let started = ContinuousClock.now
         // Retrieval errors (empty knowledge base, embedder down) become a plain error response, before streaming.
-        let prepared = try await engine.prepare(body.question, options: QueryOptions(k: k), history: history,
+        let prepared = try await engine.prepare(body.question, options: QueryOptions(k: k, mode: body.mode ?? .hybrid),
+                                                history: history,
                                                 template: template)
         dependencies.metrics.recordQuery(embedSeconds: prepared.query.timings.embed / 1000,
                                          searchSeconds: prepared.query.timings.search / 1000)

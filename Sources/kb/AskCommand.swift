@@ -20,12 +20,15 @@ struct AnswerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Minimum cosine score for a source (default per embedder).", valueName: "score"))
     var minScore: Float?
 
+    @Option(help: ArgumentHelp("Search mode: hybrid (vector and BM25 fused), vector or keyword.", valueName: "mode"))
+    var mode: SearchMode = .hybrid
+
     func validate() throws {
         guard (1...100).contains(k) else { throw ValidationError("-k must be between 1 and 100.") }
         if let minScore, !(-1...1).contains(minScore) { throw ValidationError("--min-score must be between -1 and 1.") }
     }
 
-    var queryOptions: QueryOptions { QueryOptions(k: k, minScore: minScore) }
+    var queryOptions: QueryOptions { QueryOptions(k: k, minScore: minScore, mode: mode) }
 
     /// The answer engine over the knowledge base, and the chosen template (checked before any work).
     func makeEngine(global: GlobalOptions, embedding: EmbedderOptions, logger: Logger) throws
@@ -124,47 +127,34 @@ struct AnswerPrinter {
     }
 
     func finish(_ prepared: PreparedAnswer, outcome: Outcome, started: ContinuousClock.Instant) throws {
-        let citations = Citations.parse(outcome.text, sourceNumbers: prepared.sourceNumbers)
-        let byNumber = Dictionary(uniqueKeysWithValues: prepared.query.results.map { ($0.rank, $0) })
-        let elapsed = { (instant: ContinuousClock.Instant) in
-            let (seconds, attoseconds) = started.duration(to: instant).components
-            return (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded()
-        }
+        let summary = prepared.summary(answer: outcome.text, started: started, firstToken: outcome.firstToken)
         if json {
-            struct Cited: Encodable { var number: Int; var path: String; var heading: String }
             struct Answer: Encodable {
                 var question: String
                 var answer: String
                 var sources: [QueryHit]
-                var citations: [Cited]
+                var citations: [ResolvedCitation]
                 var invalid_citations: [Int]
                 var refused: Bool
                 var error: String?
                 var timings_ms: [String: Double]
             }
-            var timings = ["embed": prepared.query.timings.embed, "search": prepared.query.timings.search,
-                           "total": elapsed(.now)]
-            if let first = outcome.firstToken { timings["first_token"] = elapsed(first) }
             try Output.printJSON(Answer(
                 question: prepared.query.question, answer: outcome.text, sources: prepared.query.results,
-                citations: citations.valid.compactMap { number in
-                    byNumber[number].map { Cited(number: number, path: $0.path, heading: $0.heading) }
-                },
-                invalid_citations: citations.invalid, refused: prepared.refused,
-                error: outcome.error.map { "\($0)" }, timings_ms: timings))
+                citations: summary.citations, invalid_citations: summary.invalidCitations, refused: prepared.refused,
+                error: outcome.error.map { "\($0)" }, timings_ms: summary.timings))
         } else {
-            if !citations.valid.isEmpty {
+            if !summary.citations.isEmpty {
                 print("\nCitations:")
-                for number in citations.valid {
-                    if let hit = byNumber[number] {
-                        print("  [\(number)] \(hit.heading.isEmpty ? hit.path : "\(hit.path) › \(hit.heading)")")
-                    }
+                for citation in summary.citations {
+                    print("  [\(citation.number)] " + (citation.heading.isEmpty ? citation.path : "\(citation.path) › \(citation.heading)"))
                 }
             }
-            if !citations.invalid.isEmpty {
-                print("\nWarning: the answer cites " + citations.invalid.map { "[\($0)]" }.joined(separator: ", ")
-                    + ", which \(citations.invalid.count == 1 ? "is" : "are") not among the sources given; ignore "
-                    + (citations.invalid.count == 1 ? "that citation." : "those citations."))
+            let invalid = summary.invalidCitations
+            if !invalid.isEmpty {
+                print("\nWarning: the answer cites " + invalid.map { "[\($0)]" }.joined(separator: ", ")
+                    + ", which \(invalid.count == 1 ? "is" : "are") not among the sources given; ignore "
+                    + (invalid.count == 1 ? "that citation." : "those citations."))
             }
         }
         if let error = outcome.error {

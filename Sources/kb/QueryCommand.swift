@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import KnowledgeBase
 
+extension SearchMode: ExpressibleByArgument {}
+
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
@@ -23,6 +25,9 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only search documents whose path starts with this.", valueName: "prefix"))
     var pathPrefix: String?
 
+    @Option(help: ArgumentHelp("Search mode: hybrid (vector and BM25 fused), vector or keyword.", valueName: "mode"))
+    var mode: SearchMode = .hybrid
+
     @Flag(help: "Print sources, prompt and timings as JSON.")
     var json = false
 
@@ -43,7 +48,7 @@ struct QueryCommand: AsyncParsableCommand {
         let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         let engine = QueryEngine(catalog: catalog, embedder: client, logger: logger)
         let result = try await engine.query(question, options: QueryOptions(k: k, minScore: minScore,
-                                                                            pathPrefix: pathPrefix))
+                                                                            pathPrefix: pathPrefix, mode: mode))
         if json {
             try Output.printJSON(result)
             return
@@ -63,7 +68,7 @@ struct QueryCommand: AsyncParsableCommand {
         if !noPrompt {
             print("──── prompt ────\n\(result.prompt)\n────────────────")
         }
-        print(String(format: "embed %.1f ms · search %.2f ms · total %.1f ms",
+        print(String(format: "%@ search · embed %.1f ms · search %.2f ms · total %.1f ms", result.mode.rawValue,
                      result.timings.embed, result.timings.search, result.timings.total))
     }
 }

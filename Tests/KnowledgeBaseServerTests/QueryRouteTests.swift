@@ -12,7 +12,7 @@ struct QueryRouteTests {
         try await server.application.test(.router) { client in
             let response = try await client.send(.post, "/v1/query", json: #"{"question":"how to renew the certificate","k":2}"#)
             #expect(response.status == .ok)
-            #expect(Set(response.object.keys) == ["question", "results", "prompt", "timings_ms"])
+            #expect(Set(response.object.keys) == ["question", "mode", "results", "prompt", "timings_ms"])
             let results = try #require(response.object["results"] as? [[String: Any]])
             #expect(results.first?["path"] as? String == "cert-expiry.md")
             #expect(Set(results[0].keys) == ["rank", "chunk_id", "path", "heading", "score", "text", "lines"])

@@ -52,7 +52,8 @@ public struct AnswerEngine: Sendable {
         if document == nil, let id = Int64(trimmed) { document = try store.document(id: id) }
         var result: QueryResult
         if let document {
-            result = QueryResult(question: trimmed, results: [], prompt: "", timings: QueryTimings(embed: 0, search: 0, total: 0))
+            result = QueryResult(question: trimmed, mode: options.mode, results: [], prompt: "",
+                                 timings: QueryTimings(embed: 0, search: 0, total: 0))
             result.results = try store.chunks(documentID: document.id).enumerated().map { offset, chunk in
                 QueryHit(rank: offset + 1, chunkID: chunk.id, path: chunk.path, heading: chunk.heading, score: 1,
                          text: chunk.text, lines: [chunk.firstLine, chunk.lastLine])

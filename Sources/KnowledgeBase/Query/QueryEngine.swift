@@ -1,15 +1,27 @@
 import Foundation
 import Logging
 
+/// How candidates are found.
+public enum SearchMode: String, Sendable, Codable, CaseIterable {
+    /// Cosine similarity of embeddings (meaning).
+    case vector
+    /// BM25 over the full-text index (exact words: alert names, error strings, flags).
+    case keyword
+    /// Both, fused by reciprocal rank; the minimum score still applies to the cosine, so it refuses as vector does.
+    case hybrid
+}
+
 /// Settings of one query.
 public struct QueryOptions: Sendable {
     public var k: Int
+    public var mode: SearchMode
     /// Hits scoring below this are dropped; nil uses the embedder's default (`defaultMinScore`).
     public var minScore: Float?
     public var pathPrefix: String?
 
-    public init(k: Int = 5, minScore: Float? = nil, pathPrefix: String? = nil) {
+    public init(k: Int = 5, minScore: Float? = nil, pathPrefix: String? = nil, mode: SearchMode = .hybrid) {
         self.k = k
+        self.mode = mode
         self.minScore = minScore
         self.pathPrefix = pathPrefix
     }
@@ -46,12 +58,14 @@ public struct QueryTimings: Sendable, Codable, Equatable {
 /// The answer to `kb query`: sources, the assembled prompt, and timings.
 public struct QueryResult: Sendable, Codable {
     public var question: String
+    /// The search mode that produced `results`.
+    public var mode: SearchMode
     public var results: [QueryHit]
     public var prompt: String
     public var timings: QueryTimings
 
     enum CodingKeys: String, CodingKey {
-        case question, results, prompt
+        case question, mode, results, prompt
         case timings = "timings_ms"
     }
 }
@@ -86,17 +100,21 @@ public struct QueryEngine: Sendable {
         }
         // The first query of a process loads the index; that one-off cost is logged by the catalog, not timed here.
         let embedding = ContinuousClock.now
-        guard let vector = try await embedder.embed([trimmed]).first else {
-            throw EmbeddingError.invalidResponse("no embedding returned for the question")
-        }
-        guard vector.count == fingerprint.dimension else {
-            throw QueryError.embedderMismatch(index: fingerprint, requested: embedder.fingerprint(dimension: vector.count))
+        var vector: [Float] = []
+        if options.mode != .keyword {
+            guard let embedded = try await embedder.embed([trimmed]).first else {
+                throw EmbeddingError.invalidResponse("no embedding returned for the question")
+            }
+            guard embedded.count == fingerprint.dimension else {
+                throw QueryError.embedderMismatch(index: fingerprint,
+                                                  requested: embedder.fingerprint(dimension: embedded.count))
+            }
+            vector = embedded
         }
         let embedded = ContinuousClock.now
         let minScore = options.minScore ?? QueryOptions.defaultMinScore(for: fingerprint)
-        let filter = SearchFilter(minScore: minScore, pathPrefix: options.pathPrefix)
         let (hits, chunks) = try catalog.read { index in
-            let hits = try index?.search(vector, k: options.k, filter: filter) ?? []
+            let hits = try search(vector, question: trimmed, index: index, options: options, minScore: minScore)
             return (hits, try catalog.store.chunks(ids: hits.map(\.chunkID)))
         }
         let searched = ContinuousClock.now
@@ -115,7 +133,53 @@ public struct QueryEngine: Sendable {
             "query.k": "\(options.k)", "query.hits": "\(results.count)",
             "duration_ms": "\(timings.total)",
         ])
-        return QueryResult(question: trimmed, results: results, prompt: prompt, timings: timings)
+        return QueryResult(question: trimmed, mode: options.mode, results: results, prompt: prompt, timings: timings)
+    }
+}
+
+extension QueryEngine {
+    /// Candidates per retriever in hybrid search, at least; enough that fusion can lift a chunk one retriever
+    /// ranks low, and bounded so a query stays fast at a million chunks.
+    static let hybridCandidates = 50
+    /// The rank constant of reciprocal rank fusion (Cormack et al. use 60).
+    static let fusionK: Float = 60
+
+    func search(_ vector: [Float], question: String, index: VectorIndex?, options: QueryOptions, minScore: Float) throws
+        -> [Hit]
+    {
+        switch options.mode {
+        case .vector:
+            let filter = SearchFilter(minScore: minScore, pathPrefix: options.pathPrefix)
+            return try index?.search(vector, k: options.k, filter: filter) ?? []
+        case .keyword:
+            // BM25 has its own scale, so the cosine minimum does not apply; no matching word means no source.
+            return try catalog.store.keywordSearch(question, limit: options.k, pathPrefix: options.pathPrefix).map {
+                Hit(chunkID: $0.chunkID, documentID: $0.documentID, score: Float($0.score))
+            }
+        case .hybrid:
+            guard let index else { return [] }
+            let depth = max(Self.hybridCandidates, options.k * 4)
+            let semantic = try index.search(vector, k: depth, filter: SearchFilter(pathPrefix: options.pathPrefix))
+            let lexical = try catalog.store.keywordSearch(question, limit: depth, pathPrefix: options.pathPrefix)
+            var fused: [Int64: (hit: Hit, score: Float)] = [:]
+            for (rank, hit) in semantic.enumerated() {
+                fused[hit.chunkID] = (hit, 1 / (Self.fusionK + Float(rank + 1)))
+            }
+            let cosines = try index.scores(of: Set(lexical.map(\.chunkID)).subtracting(fused.keys), query: vector)
+            for (rank, hit) in lexical.enumerated() {
+                let contribution = 1 / (Self.fusionK + Float(rank + 1))
+                if let existing = fused[hit.chunkID] {
+                    fused[hit.chunkID] = (existing.hit, existing.score + contribution)
+                } else if let cosine = cosines[hit.chunkID] {
+                    fused[hit.chunkID] = (Hit(chunkID: hit.chunkID, documentID: hit.documentID, score: cosine), contribution)
+                }
+            }
+            // Reported scores stay cosines, and the minimum applies to them: fusion reorders, it does not make a
+            // chunk that means something else count as evidence.
+            return fused.values.filter { $0.hit.score >= minScore }
+                .sorted { $0.score != $1.score ? $0.score > $1.score : $0.hit.ranksBefore($1.hit) }
+                .prefix(options.k).map(\.hit)
+        }
     }
 }
 

@@ -70,7 +70,10 @@ public final class SQLiteStore: @unchecked Sendable {
         guard version < Schema.currentVersion else { return }
         try connection.transaction {
             connection.resetStatements()
-            for index in version..<Schema.currentVersion { try connection.execute(Schema.migrations[index]) }
+            for migration in Schema.migrations[version..<Schema.currentVersion] {
+                try connection.execute(migration.sql)
+                try migration.fill?(connection)
+            }
             try connection.execute("PRAGMA application_id = \(Schema.applicationID)")
             try connection.execute("PRAGMA user_version = \(Schema.currentVersion)")
         }

@@ -3,9 +3,15 @@ enum Schema {
     /// Marks a file as a kb knowledge base (`PRAGMA application_id`, "KB" + 1).
     static let applicationID: Int32 = 0x4B42_0001
 
+    /// One step of the schema: SQL, then optional Swift work in the same transaction (filling a new table).
+    struct Migration: Sendable {
+        var sql: String
+        var fill: (@Sendable (SQLiteConnection) throws -> Void)?
+    }
+
     /// Migration `n` brings the schema from version `n` to `n + 1`. Append only; never edit a shipped one.
-    static let migrations: [String] = [
-        """
+    static let migrations: [Migration] = [
+        Migration(sql: """
         CREATE TABLE meta (
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
@@ -52,7 +58,17 @@ enum Schema {
             vector BLOB NOT NULL,
             PRIMARY KEY (text_sha256, fingerprint)
         ) WITHOUT ROWID;
-        """
+        """),
+        // 2: full-text index over each chunk's context (path and heading path) and text, for keyword and hybrid
+        // search. Rows are written with the chunks (in the same transaction) and deleted by the trigger, which
+        // also covers the cascade when a document is deleted.
+        Migration(sql: """
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(context, text, tokenize = 'unicode61 remove_diacritics 2');
+
+        CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+            DELETE FROM chunks_fts WHERE rowid = old.id;
+        END;
+        """, fill: { connection in try FullText.indexAllChunks(connection) }),
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -102,3 +102,41 @@ struct QueryEngineTests {
         }
     }
 }
+
+struct SearchModeTests {
+    func engine(_ directory: URL) async throws -> QueryEngine {
+        try writeFiles([
+            "alerts/KubeletTooManyPods.md": "# KubeletTooManyPods\n## Meaning\nThe kubelet runs close to its pod capacity.",
+            "alerts/NodeFilesystemAlmostOutOfSpace.md": "# NodeFilesystemAlmostOutOfSpace\n## Mitigation\nFree space on the node filesystem.",
+            "alerts/disk-pressure.md": "# Disk pressure\n## Meaning\nThe node reports DiskPressure and evicts pods.",
+        ], under: directory)
+        let catalog = try makeCatalog(in: directory)
+        let (files, _) = try SourceDiscovery.discover([directory.path])
+        _ = try await Ingester(catalog: catalog, embedder: HashEmbedder(), chunker: Chunker(), logger: quietLogger).ingest(files)
+        return QueryEngine(catalog: catalog, embedder: HashEmbedder(), logger: quietLogger)
+    }
+
+    @Test(arguments: SearchMode.allCases)
+    func everyModeFindsAnExactAlertName(mode: SearchMode) async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try await engine(directory).query("KubeletTooManyPods firing on worker-3",
+                                                       options: QueryOptions(k: 3, minScore: 0, mode: mode))
+        #expect(result.results.first?.path == "alerts/KubeletTooManyPods.md")
+    }
+
+    @Test func hybridKeepsTheCosineMinimumSoItStillRefuses() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try await engine(directory)
+        // "pods" matches keywords, but no chunk is close in meaning at a high minimum.
+        let refused = try await engine.query("pods", options: QueryOptions(minScore: 0.9, mode: .hybrid))
+        #expect(refused.results.isEmpty)
+        let keyword = try await engine.query("pods", options: QueryOptions(minScore: 0.9, mode: .keyword))
+        #expect(!keyword.results.isEmpty, "keyword mode has its own scale and ignores the cosine minimum")
+        let hybrid = try await engine.query("node filesystem out of space", options: QueryOptions(k: 3, mode: .hybrid))
+        let minimum = QueryOptions.defaultMinScore(for: try #require(try engine.catalog.store.fingerprint()))
+        #expect(hybrid.results.allSatisfy { $0.score >= minimum })
+        #expect(hybrid.results.first?.path == "alerts/NodeFilesystemAlmostOutOfSpace.md")
+    }
+}

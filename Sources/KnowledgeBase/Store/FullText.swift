@@ -1,0 +1,56 @@
+/// How chunks are put into and found in the FTS5 table `chunks_fts` (SQLite's `unicode61` tokenizer).
+///
+/// `unicode61` keeps a run of CJK characters as one token, so a word inside it could never be found; kb puts a
+/// space between CJK characters on both sides (indexed text and queries) and searches them as phrases, which
+/// matches any CJK substring without a second, trigram index. Identifiers split at `_` and `-` by the
+/// tokenizer (`kube_pod_status_phase`) are searched as phrases of their parts, so they still match exactly.
+enum FullText {
+    /// The context column: the document path (its file name usually carries the alert name) and heading path.
+    static func context(path: String, heading: String) -> String {
+        spacedCJK("\(path) \(heading)")
+    }
+
+    static func spacedCJK(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: TokenEstimator.isCJK) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if TokenEstimator.isCJK(scalar) {
+                out.append(" ")
+                out.append(scalar)
+                out.append(" ")
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// An FTS5 MATCH expression for a question: each word (stop words dropped) as a quoted phrase, OR-ed, so
+    /// BM25 ranks chunks by how many and how rare the matched words are. Nil when nothing is left to search.
+    static func matchExpression(_ question: String) -> String? {
+        var phrases: [String] = []
+        var seen = Set<String>()
+        for raw in question.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+            let word = raw.trimmingCharacters(in: "_-")
+            guard !word.isEmpty, !HashEmbedder.stopWords.contains(word) else { continue }
+            let parts = spacedCJK(word).split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == " " })
+            let phrase = parts.joined(separator: " ")
+            guard !phrase.isEmpty, seen.insert(phrase).inserted else { continue }
+            phrases.append("\"\(phrase)\"")
+        }
+        return phrases.isEmpty ? nil : phrases.joined(separator: " OR ")
+    }
+
+    /// Fills the index from every stored chunk (when the table is created on an existing knowledge base).
+    static func indexAllChunks(_ connection: SQLiteConnection) throws {
+        let select = try connection.prepare("""
+            SELECT c.id, d.path, c.heading, c.text FROM chunks c JOIN documents d ON d.id = c.document_id
+            """)
+        let insert = try connection.prepare("INSERT INTO chunks_fts(rowid, context, text) VALUES (?, ?, ?)")
+        while try select.step() {
+            insert.reset()
+            try insert.bind(.integer(select.int(0)), .text(context(path: select.text(1), heading: select.text(2))),
+                            .text(spacedCJK(select.text(3)))).run()
+        }
+    }
+}
