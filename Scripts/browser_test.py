@@ -510,7 +510,8 @@ def run(args):
             with open(args.report, "w") as f:
                 json.dump(results, f, indent=2)
         shrink_screenshots(shots)
-        print(f"browser test: PASS (screenshots in {shots})")
+        kept = f"screenshots in {shots}" if args.screenshots or args.keep else "pass --screenshots DIR to keep screenshots"
+        print(f"browser test: PASS ({kept})")
     finally:
         if driver is not None:
             try:
