@@ -16,7 +16,7 @@ public func buildApplication(_ dependencies: ServerDependencies) -> some Applica
 
 /// The routes, with request ids, logging, metrics and JSON errors on every one.
 public func buildRouter(_ dependencies: ServerDependencies) -> Router<KBRequestContext> {
-    let router = Router(context: KBRequestContext.self)
+    let router = Router(context: KBRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestMiddleware(metrics: dependencies.metrics, logger: dependencies.logger))
     QueryRoutes(dependencies: dependencies).register(on: router)
     DocumentRoutes(dependencies: dependencies).register(on: router)

@@ -32,6 +32,9 @@ struct EvalCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as one JSON object.")
     var json = false
 
+    @Option(help: ArgumentHelp("Search mode: hybrid (default), vector or keyword.", valueName: "mode"))
+    var mode: SearchMode = .hybrid
+
     @Option(help: ArgumentHelp("Also write the JSON report to this file.", valueName: "report.json"))
     var out: String?
 
@@ -96,7 +99,7 @@ struct EvalCommand: AsyncParsableCommand {
                                                       logger: logger)
             Output.note(summary.line)
         }
-        let evaluator = Evaluator(catalog: catalog, embedder: client, logger: logger)
+        let evaluator = Evaluator(catalog: catalog, embedder: client, mode: mode, logger: logger)
         let fingerprint = try evaluator.checkedFingerprint()
         let minimum = minScore ?? QueryOptions.defaultMinScore(for: fingerprint)
         let bar = ProgressBar()
@@ -105,7 +108,7 @@ struct EvalCommand: AsyncParsableCommand {
         }
         bar.finish()
         let settings = EvalSettings(k: k, minScore: minimum, fingerprint: fingerprint, database: databasePath,
-                                    questionFile: file)
+                                    questionFile: file, mode: mode)
         let report = EvalReport(runs: runs, settings: settings, malformed: malformed)
         let comparison = try compare.map { try ReportComparison(baselinePath: $0, report: report) }
         if let out { try report.json().write(to: URL(fileURLWithPath: out)) }
@@ -139,7 +142,7 @@ struct EvalCommand: AsyncParsableCommand {
         guard let corpus else {
             Output.note("note: without --corpus the sweep keeps the stored chunks; give --corpus DIR to try chunk sizes")
             let stats = try catalog.store.stats()
-            let deep = try await Evaluator(catalog: catalog, embedder: client, logger: logger).run(questions, depth: depth)
+            let deep = try await Evaluator(catalog: catalog, embedder: client, mode: mode, logger: logger).run(questions, depth: depth)
             return EvalSweep.rows(runs: deep, chunkTokens: nil, chunks: stats.chunks, ks: grid.ks,
                                   minScores: grid.minScores)
         }
@@ -149,7 +152,7 @@ struct EvalCommand: AsyncParsableCommand {
             let copy = Catalog(store: try SQLiteStore(path: path), logger: logger)
             Output.note("sweep: ingesting \(corpus) with \(tokens)-token chunks…")
             _ = try await EvalCorpus.ingest(corpus, into: copy, embedder: client, chunkTokens: tokens, logger: logger)
-            let deep = try await Evaluator(catalog: copy, embedder: client, logger: logger).run(questions, depth: depth)
+            let deep = try await Evaluator(catalog: copy, embedder: client, mode: mode, logger: logger).run(questions, depth: depth)
             rows += EvalSweep.rows(runs: deep, chunkTokens: tokens, chunks: try copy.store.stats().chunks, ks: grid.ks,
                                    minScores: grid.minScores)
         }

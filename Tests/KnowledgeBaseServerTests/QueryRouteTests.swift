@@ -95,6 +95,8 @@ struct QueryRouteTests {
             let wrong = try await client.send(.get, "/v1/query")
             #expect(wrong.status == .methodNotAllowed)
             #expect(wrong.headers[.allow] == "POST")
+            #expect(try await client.send(.head, "/healthz").status == .ok, "HEAD works wherever GET does")
+            #expect(try await client.send(.head, "/v1/documents").status == .ok)
             let put = try await client.send(.put, "/v1/documents/1", json: "{}")
             #expect(put.status == .methodNotAllowed)
             #expect(put.headers[.allow] == "GET, HEAD, DELETE")

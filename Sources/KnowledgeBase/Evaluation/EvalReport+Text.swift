@@ -5,7 +5,8 @@ extension EvalReport {
     public func text() -> String {
         var lines: [String] = []
         lines.append("\(questions) questions (\(answerable) answerable, \(unanswerable) unanswerable) · "
-            + "\(settings.embedder) embedder \(settings.model) · \(settings.k) documents per question · "
+            + "\(settings.embedder) embedder \(settings.model) · \(settings.mode.map { "\($0.rawValue) search · " } ?? "")"
+            + "\(settings.k) documents per question · "
             + "min score \(Self.format(Double(settings.minScore)))")
         lines.append("")
         let kinds = QuestionKind.allCases.filter { $0 != .unanswerable && perKind[$0.rawValue] != nil }

@@ -104,7 +104,7 @@ public struct EvalReport: Sendable, Codable, Equatable {
 
 extension EvalSettings {
     enum CodingKeys: String, CodingKey {
-        case k, embedder, model, dimension, database
+        case k, embedder, model, dimension, database, mode
         case minScore = "min_score", questionFile = "question_file"
     }
 }

@@ -25,11 +25,14 @@ public struct QuestionRun: Sendable {
 public struct Evaluator: Sendable {
     public let catalog: Catalog
     public let embedder: any EmbeddingClient
+    /// How candidates are found, as `kb query --mode` does.
+    public var mode: SearchMode
     let logger: Logger
 
-    public init(catalog: Catalog, embedder: any EmbeddingClient, logger: Logger) {
+    public init(catalog: Catalog, embedder: any EmbeddingClient, mode: SearchMode = .hybrid, logger: Logger) {
         self.catalog = catalog
         self.embedder = embedder
+        self.mode = mode
         self.logger = logger
     }
 
@@ -65,7 +68,7 @@ public struct Evaluator: Sendable {
                                                   requested: embedder.fingerprint(dimension: vector.count))
             }
             let embedded = ContinuousClock.now
-            let chunks = try retrieve(vector, depth: depth)
+            let chunks = try retrieve(vector, question: question.question, depth: depth)
             let searched = ContinuousClock.now
             runs.append(QuestionRun(question: question, chunks: chunks,
                                     embedMilliseconds: started.duration(to: embedded).millisecondsDouble,
@@ -80,13 +83,16 @@ public struct Evaluator: Sendable {
 
     // The index returns chunks; documents with several good chunks take several places, so ask for more chunks
     // until `depth` distinct documents are among them or the index has no more rows.
-    func retrieve(_ vector: [Float], depth: Int) throws -> [RetrievedChunk] {
-        try catalog.read { index in
+    func retrieve(_ vector: [Float], question: String, depth: Int) throws -> [RetrievedChunk] {
+        let engine = QueryEngine(catalog: catalog, embedder: embedder, logger: logger)
+        return try catalog.read { index in
             guard let index else { return [] }
             var k = max(depth * 4, 20)
             var hits: [Hit] = []
             while true {
-                hits = try index.search(vector, k: k)
+                // No minimum here: the report applies it afterwards, so one run serves every threshold.
+                hits = try engine.search(vector, question: question, index: index,
+                                         options: QueryOptions(k: k, mode: mode), minScore: -.infinity)
                 if Set(hits.map(\.documentID)).count >= depth || hits.count < k { break }
                 k *= 4
             }

@@ -139,8 +139,12 @@ public struct EvalSettings: Sendable, Codable, Equatable {
     public var dimension: Int
     public var database: String
     public var questionFile: String
+    /// Search mode of the run (absent in reports written before modes existed).
+    public var mode: SearchMode?
 
-    public init(k: Int, minScore: Float, fingerprint: EmbeddingFingerprint, database: String, questionFile: String) {
+    public init(k: Int, minScore: Float, fingerprint: EmbeddingFingerprint, database: String, questionFile: String,
+                mode: SearchMode? = nil) {
+        self.mode = mode
         self.k = k
         self.minScore = minScore
         self.embedder = fingerprint.embedder
