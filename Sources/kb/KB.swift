@@ -23,7 +23,7 @@ struct KB: AsyncParsableCommand {
             """,
         subcommands: [
             IngestCommand.self, QueryCommand.self, AskCommand.self, ChatCommand.self, DocsCommand.self, EmbedCommand.self, ReindexCommand.self,
-            StatsCommand.self, EvalCommand.self, ServeCommand.self,
+            StatsCommand.self, BenchCommand.self, EvalCommand.self, ServeCommand.self,
         ]
     )
 }

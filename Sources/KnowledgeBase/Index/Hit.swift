@@ -27,6 +27,10 @@ struct TopK {
         heap.reserveCapacity(k)
     }
 
+    /// Scores below this can never enter: the worst kept score once the heap is full, else -infinity.
+    @inline(__always)
+    var floor: Float { heap.count < k ? -.infinity : heap[0].score }
+
     /// The worst hit kept once the heap is full; anything not ranking before it is skipped.
     @inline(__always)
     func admits(_ hit: Hit) -> Bool {

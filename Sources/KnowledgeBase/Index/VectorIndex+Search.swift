@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 
 /// Options that narrow a search.
 public struct SearchFilter: Sendable {
@@ -26,7 +27,8 @@ extension VectorIndex {
         try search(batch: [query], k: k, filter: filter)[0]
     }
 
-    /// The exact top `k` for each query: one `cblas_sgemv` for a single query, `cblas_sgemm` over row blocks for more.
+    /// The exact top `k` for each query: a multi-threaded streaming kernel for a single query, `cblas_sgemm` over
+    /// row blocks for more, with the top-k of each block taken while its scores are in cache.
     public func search(batch queries: [[Float]], k: Int, filter: SearchFilter = SearchFilter()) throws -> [[Hit]] {
         for (index, query) in queries.enumerated() { try validate(query, what: "query \(index + 1)") }
         var packed = [Float](repeating: 0, count: queries.count * dimension)
@@ -35,26 +37,48 @@ extension VectorIndex {
             let scale: Float = norm > 0 ? 1 / norm : 0
             for j in 0..<dimension { packed[index * dimension + j] = query[j] * scale }
         }
+        let threads = searchThreads
         return lock.withReadLock {
             let allowed = allowedDocuments(filter.pathPrefix)
             var heaps = (0..<queries.count).map { _ in TopK(k: k) }
             let rows = chunkIDs.count
             guard k > 0, rows > 0, !queries.isEmpty else { return heaps.map { $0.sorted() } }
-            let block = queries.count == 1 ? rows : Self.batchBlockRows
-            var scores = [Float](repeating: 0, count: min(block, rows) * queries.count)
-            var start = 0
-            while start < rows {
-                let blockRows = min(block, rows - start)
-                scores.withUnsafeMutableBufferPointer { out in
-                    packed.withUnsafeBufferPointer { q in
-                        score(q.baseAddress!, queries: queries.count, rows: start..<start + blockRows, into: out.baseAddress!)
-                    }
-                    for query in 0..<queries.count {
-                        collect(out.baseAddress! + query * blockRows, firstRow: start, count: blockRows,
-                                minScore: filter.minScore, allowed: allowed, into: &heaps[query])
+            if queries.count == 1 {
+                return packed.withUnsafeBufferPointer {
+                    [searchOne($0.baseAddress!, k: k, minScore: filter.minScore, allowed: allowed, threads: threads)
+                        .sorted()]
+                }
+            }
+            let block = Self.batchBlockRows
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: min(block, rows) * queries.count)
+            defer { scores.deallocate() }
+            packed.withUnsafeBufferPointer { q in
+                heaps.withUnsafeMutableBufferPointer { heapBuffer in
+                    let shared = SendablePointers(scores: scores, heaps: heapBuffer.baseAddress!)
+                    var start = 0
+                    while start < rows {
+                        let blockRows = min(block, rows - start)
+                        score(q.baseAddress!, queries: queries.count, rows: start..<start + blockRows, into: scores)
+                        let first = start
+                        let workers = min(threads, queries.count)
+                        if workers <= 1 {
+                            for query in 0..<queries.count {
+                                collect(scores + query * blockRows, firstRow: first, count: blockRows,
+                                        minScore: filter.minScore, allowed: allowed, into: &heapBuffer[query])
+                            }
+                        } else {
+                            // Each worker owns whole queries, so no heap is shared between threads.
+                            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                                for query in stride(from: worker, to: queries.count, by: workers) {
+                                    self.collect(shared.scores + query * blockRows, firstRow: first, count: blockRows,
+                                                 minScore: filter.minScore, allowed: allowed,
+                                                 into: &shared.heaps[query])
+                                }
+                            }
+                        }
+                        start += blockRows
                     }
                 }
-                start += blockRows
             }
             return heaps.map { $0.sorted() }
         }
@@ -65,26 +89,35 @@ extension VectorIndex {
                        into out: UnsafeMutablePointer<Float>) {
         let block = storage + rows.lowerBound * dimension
         let d = Int32(dimension)
-        if count == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(rows.count), d, 1, block, d, queries, 1, 0, out, 1)
-        } else {
-            // out (count × rows) = queries (count × d) · blockᵀ (d × rows)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(rows.count), d,
-                        1, queries, d, block, d, 0, out, Int32(rows.count))
-        }
+        // out (count × rows) = queries (count × d) · blockᵀ (d × rows)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(rows.count), d,
+                    1, queries, d, block, d, 0, out, Int32(rows.count))
     }
 
-    private func collect(_ scores: UnsafePointer<Float>, firstRow: Int, count: Int, minScore: Float?,
+    // Most rows score below the worst hit kept: one comparison with that floor skips them.
+    func collect(_ scores: UnsafePointer<Float>, firstRow: Int, count: Int, minScore: Float?,
                          allowed: Set<Int64>?, into heap: inout TopK) {
-        let threshold = minScore ?? -.infinity
-        for offset in 0..<count {
-            let score = scores[offset]
-            guard score >= threshold else { continue }
-            let row = firstRow + offset
-            let hit = Hit(chunkID: chunkIDs[row], documentID: documentIDs[row], score: score)
-            guard heap.admits(hit) else { continue }
-            if let allowed, !allowed.contains(hit.documentID) { continue }
-            heap.insert(hit)
+        let minimum = minScore ?? -.infinity
+        var floor = max(minimum, heap.floor)
+        chunkIDs.withUnsafeBufferPointer { ids in
+            documentIDs.withUnsafeBufferPointer { documents in
+                func consider(_ offset: Int) {
+                    let score = scores[offset]
+                    // Equal scores still go on to the tie-break by chunk id.
+                    guard score >= floor else { return }
+                    let row = firstRow + offset
+                    let hit = Hit(chunkID: ids[row], documentID: documents[row], score: score)
+                    guard heap.admits(hit) else { return }
+                    if let allowed, !allowed.contains(hit.documentID) { return }
+                    heap.insert(hit)
+                    floor = max(minimum, heap.floor)
+                }
+                var offset = 0
+                while offset < count {
+                    if scores[offset] >= floor { consider(offset) }
+                    offset += 1
+                }
+            }
         }
     }
 
@@ -92,4 +125,10 @@ extension VectorIndex {
         guard let prefix, !prefix.isEmpty else { return nil }
         return Set(documentPaths.lazy.filter { $0.value.hasPrefix(prefix) }.map(\.key))
     }
+}
+
+/// The score matrix and heaps handed to collection workers; each worker touches only its own queries' parts.
+private struct SendablePointers: @unchecked Sendable {
+    let scores: UnsafeMutablePointer<Float>
+    let heaps: UnsafeMutablePointer<TopK>
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// All vectors of one fingerprint in one contiguous row-major `count × dimension` Float32 buffer, searched exactly.
 ///
@@ -17,6 +18,7 @@ public final class VectorIndex: @unchecked Sendable {
     var chunkIDs: [Int64] = []
     var documentIDs: [Int64] = []
     var documentPaths: [Int64: String] = [:]
+    private let threadCount: Atomic<Int>
 
     /// An empty index for `dimension`-dimensional vectors.
     public init(dimension: Int, reservingRows rows: Int = 1024) {
@@ -24,6 +26,14 @@ public final class VectorIndex: @unchecked Sendable {
         self.dimension = dimension
         self.capacity = max(rows, 16)
         self.storage = .allocate(capacity: capacity * dimension)
+        self.threadCount = Atomic(max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    }
+
+    /// Threads a search may use (default: the active processor count); single queries also rely on OpenBLAS's own
+    /// threads, set with `BLASRuntime.setThreads`.
+    public var searchThreads: Int {
+        get { threadCount.load(ordering: .relaxed) }
+        set { threadCount.store(max(1, newValue), ordering: .relaxed) }
     }
 
     deinit { storage.deallocate() }
@@ -91,7 +101,7 @@ public final class VectorIndex: @unchecked Sendable {
         }
     }
 
-    private func reserve(_ rows: Int) {
+    func reserve(_ rows: Int) {
         guard rows > capacity else { return }
         var newCapacity = capacity
         while newCapacity < rows { newCapacity *= 2 }
@@ -110,7 +120,7 @@ public final class VectorIndex: @unchecked Sendable {
         documentIDs.append(documentID)
     }
 
-    private func normalise(_ row: UnsafeMutablePointer<Float>) {
+    func normalise(_ row: UnsafeMutablePointer<Float>) {
         var sum: Float = 0
         for i in 0..<dimension { sum += row[i] * row[i] }
         guard sum > 0 else { return }
