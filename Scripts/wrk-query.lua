@@ -1,0 +1,12 @@
+local questions = {}
+for line in io.lines("/work/shared/eval/dev.jsonl") do
+  local q = line:match('"question": "(.-)", "relevant"')
+  if q then table.insert(questions, q) end
+end
+local i = 0
+request = function()
+  i = i + 1
+  local q = questions[(i % #questions) + 1]
+  local body = '{"question":"' .. q:gsub('"', '\\"') .. '","k":5}'
+  return wrk.format("POST", "/v1/query", {["Content-Type"] = "application/json"}, body)
+end
