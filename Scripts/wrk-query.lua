@@ -1,5 +1,6 @@
 local questions = {}
-for line in io.lines("/work/shared/eval/dev.jsonl") do
+-- Run from the project root: wrk … -s Scripts/wrk-query.lua http://127.0.0.1:8080
+for line in io.lines(os.getenv("KB_WRK_QUESTIONS") or "../shared/eval/dev.jsonl") do
   local q = line:match('"question": "(.-)", "relevant"')
   if q then table.insert(questions, q) end
 end
