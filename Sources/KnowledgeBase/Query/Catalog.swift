@@ -26,10 +26,8 @@ public final class Catalog: Sendable {
             if let index = loaded.withLock({ $0 }) { return index }
             guard let fingerprint = try store.fingerprint() else { return nil }
             let started = ContinuousClock.now
-            let index = VectorIndex(dimension: fingerprint.dimension, reservingRows: try store.stats().vectors)
-            try store.forEachVector(fingerprintKey: fingerprint.key, dimension: fingerprint.dimension) {
-                index.appendLoaded(chunkID: $0, documentID: $1, path: $2, vector: $3)
-            }
+            let index = try VectorIndex.load(from: store, fingerprint: fingerprint,
+                                             reservingRows: try store.stats().vectors)
             logger.info("index loaded", metadata: [
                 "index.rows": "\(index.count)", "index.dimension": "\(fingerprint.dimension)",
                 "duration_ms": "\(started.duration(to: .now).milliseconds)",

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+@testable import KnowledgeBase
+
+struct VectorIndexLoadingTests {
+    @Test func anIndexLoadedFromTheFileSearchesLikeTheOneBuiltWhileWriting() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let helper = VectorIndexTests()
+        let fingerprint = EmbeddingFingerprint(embedder: "hash", model: "hash-v1", dimension: 12)
+        let writer = try makeCatalog(in: directory)
+        try writer.loadIndex()
+        for document in 0..<5 {
+            let vectors = helper.randomVectors(9, dimension: 12, seed: UInt64(document + 1)).map { $0.map { $0 * 2 } }
+            let chunks = (0..<9).map { Chunk(ordinal: $0, headingPath: ["D\(document)"], text: "t\(document)-\($0)",
+                                             firstLine: $0, lastLine: $0, tokens: 3) }
+            _ = try writer.commit(DocumentWrite(path: "d\(document).md", title: "D", format: .markdown, sha256: "\(document)",
+                                                size: 1, chunker: "c", chunks: chunks, vectors: vectors), fingerprint: fingerprint)
+        }
+        try writer.remove(documentID: 2)
+        let live = try #require(try writer.loadIndex())
+        let loaded = try #require(try makeCatalog(in: directory).loadIndex())
+        #expect(loaded.count == 36 && live.count == 36)
+        for query in helper.randomVectors(4, dimension: 12, seed: 77) {
+            let a = try live.search(query, k: 40)
+            let b = try loaded.search(query, k: 40)
+            #expect(a.map(\.chunkID) == b.map(\.chunkID))
+            #expect(a.map(\.documentID) == b.map(\.documentID))
+            for (x, y) in zip(a, b) { #expect(abs(x.score - y.score) < 1e-6) }
+            #expect(try loaded.search(query, k: 40, filter: SearchFilter(pathPrefix: "d4")).count == 9)
+        }
+    }
+}
