@@ -98,7 +98,8 @@ public struct ReportComparison: Sendable, Codable, Equatable {
         let model = settings["model"] as? String ?? "?"
         let k = (settings["k"] as? NSNumber).map { "k \($0)" } ?? "k ?"
         let minScore = (settings["min_score"] as? NSNumber).map { String(format: "min score %.3f", $0.doubleValue) }
-        return "\(embedder) \(model), \(k), \(minScore ?? "min score ?")"
+        let mode = (settings["mode"] as? String).map { ", \($0) search" } ?? ""
+        return "\(embedder) \(model)\(mode), \(k), \(minScore ?? "min score ?")"
     }
 
     /// The comparison for people: one line per figure, then the questions that moved.
