@@ -21,6 +21,8 @@ public final class CountingEmbeddingClient: EmbeddingClient {
     /// Texts sent so far.
     public var textCount: Int { texts.load(ordering: .relaxed) }
 
+    public func tokenCount(_ text: String) -> Int? { base.tokenCount(text) }
+
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         calls.add(1, ordering: .relaxed)
         self.texts.add(texts.count, ordering: .relaxed)

@@ -14,6 +14,10 @@ public protocol EmbeddingClient: Sendable {
     ///
     /// - Throws: `EmbeddingError`; the whole batch fails together.
     func embed(_ texts: [String]) async throws -> [[Float]]
+
+    /// The exact tokens the model sees for `text`, [CLS]/[SEP] included, before any cut to `contextTokens`;
+    /// nil when the embedder cannot tell without a request (the default).
+    func tokenCount(_ text: String) -> Int?
 }
 
 /// Why an embedding request failed.
@@ -61,6 +65,8 @@ public enum EmbeddingError: Error, Sendable, CustomStringConvertible {
 }
 
 extension EmbeddingClient {
+    public func tokenCount(_ text: String) -> Int? { nil }
+
     /// The fingerprint of this embedder's vectors, once their dimension is known.
     public func fingerprint(dimension: Int) -> EmbeddingFingerprint {
         EmbeddingFingerprint(embedder: kind, model: model, dimension: dimension)

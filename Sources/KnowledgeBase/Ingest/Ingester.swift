@@ -252,7 +252,7 @@ public struct Ingester: Sendable {
     /// empty one, the embedder's (one probe embedding finds the dimension and fails fast if it is unreachable).
     func resolveFingerprint() async throws -> EmbeddingFingerprint {
         if let active = try catalog.store.fingerprint() {
-            guard active.embedder == embedder.kind && active.model == embedder.model else {
+            guard active.isCompatible(with: embedder.fingerprint(dimension: 0)) else {
                 throw QueryError.embedderMismatch(index: active, requested: embedder.fingerprint(dimension: 0))
             }
             return active

@@ -95,7 +95,7 @@ public struct QueryEngine: Sendable {
         guard let fingerprint = try catalog.store.fingerprint(), try catalog.loadIndex() != nil else {
             throw QueryError.emptyKnowledgeBase(path: catalog.store.path)
         }
-        guard embedder.kind == fingerprint.embedder && embedder.model == fingerprint.model else {
+        guard fingerprint.isCompatible(with: embedder.fingerprint(dimension: 0)) else {
             throw QueryError.embedderMismatch(index: fingerprint, requested: embedder.fingerprint(dimension: 0))
         }
         // The first query of a process loads the index; that one-off cost is logged by the catalog, not timed here.

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// all-MiniLM-L6-v2 in-process: the model Ollama serves as `all-minilm`, run on OpenBLAS, with no server.
+///
+/// Its vectors match Ollama's `all-minilm` (cosine ≥ 0.9999 against Ollama's fp16 weights, ≥ 0.99999 against
+/// the fp32 reference), so an index built with one can be queried with the other: both have the same
+/// fingerprint key. Texts longer than the model's 512 tokens are cut to 512 and the cut is logged; kb's chunker
+/// keeps chunks under the limit, so only long questions or outside callers meet it.
+public final class BuiltinEmbedder: EmbeddingClient {
+    public static let kindName = "builtin"
+    public static let modelName = "all-minilm-l6-v2"
+
+    public let kind = BuiltinEmbedder.kindName
+    public let model = BuiltinEmbedder.modelName
+    public let contextTokens = MiniLMShape.maxPositions
+    public let preferredBatchSize: Int
+    /// Two batches in flight: one is tokenised while the other runs through the model.
+    public let maxConcurrentRequests = 2
+    public let tokenizer: WordPieceTokenizer
+    public let threads: Int
+    /// Most tokens per forward pass; a batch with more is run in several passes, shortest texts first.
+    public let tokensPerPass: Int
+
+    let network: MiniLMModel
+    private let logger: Logger
+    private let cut = Atomic<Int>(0)
+
+    /// Loads the model from `locator`'s directory after checking its files.
+    ///
+    /// - Parameters:
+    ///   - threads: workers per forward pass; default: the machine's active processors.
+    ///   - batchSize: texts per `embed` call that `BatchEmbedder` and the ingester send.
+    /// - Throws: `MiniLMError` when the model is missing, corrupt or not all-MiniLM-L6-v2, saying how to fetch it.
+    public init(locator: ModelLocator, threads: Int? = nil, batchSize: Int = 64, tokensPerPass: Int = 4096,
+                logger: Logger) throws {
+        let started = ContinuousClock.now
+        try locator.verify()
+        self.tokenizer = try WordPieceTokenizer(vocabularyFile: locator.url("vocab.txt"))
+        guard tokenizer.vocabularySize == MiniLMShape.vocabulary else {
+            throw MiniLMError.invalidModelFile(file: locator.url("vocab.txt").path, reason: "it has "
+                + "\(tokenizer.vocabularySize) tokens, all-MiniLM-L6-v2 has \(MiniLMShape.vocabulary)")
+        }
+        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.network = try MiniLMModel(directory: locator.directory, threads: self.threads)
+        self.preferredBatchSize = max(1, batchSize)
+        self.tokensPerPass = max(MiniLMShape.maxPositions, tokensPerPass)
+        self.logger = logger
+        logger.info("built-in embedder loaded", metadata: [
+            "model.dir": "\(locator.directory.path)", "model.threads": "\(self.threads)",
+            "model.bytes": "\(network.weights.byteCount)", "duration_ms": "\(started.duration(to: .now).milliseconds)",
+        ])
+    }
+
+    /// Texts cut to 512 tokens so far.
+    public var truncatedTexts: Int { cut.load(ordering: .relaxed) }
+
+    public func tokenCount(_ text: String) -> Int? { tokenizer.tokenCount(text) }
+
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        guard !texts.isEmpty else { return [] }
+        // The forward pass blocks for up to seconds: run it on a thread of its own, not Swift's cooperative pool.
+        return await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: self.embedBlocking(texts)) }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    /// Embeds `texts` on the calling thread: L2-normalised vectors in the order of `texts`.
+    public func embedBlocking(_ texts: [String]) -> [[Float]] {
+        embed(ids: texts.map(modelInput))
+    }
+
+    /// Embeds token id sequences (each `[CLS] … [SEP]`, 1 to 512 long); `normalize: false` gives the raw
+    /// mean-pooled vectors, as Ollama's legacy `/api/embeddings` returns them.
+    public func embed(ids sequences: [[Int32]], normalize: Bool = true) -> [[Float]] {
+        var vectors = [[Float]](repeating: [], count: sequences.count)
+        // Sorted by length, so each pass holds texts of similar size; packing means no padding either way.
+        let order = sequences.indices.sorted { sequences[$0].count < sequences[$1].count }
+        var start = 0
+        while start < order.count {
+            var end = start
+            var tokens = 0
+            while end < order.count, end == start || tokens + sequences[order[end]].count <= tokensPerPass {
+                tokens += sequences[order[end]].count
+                end += 1
+            }
+            let pass = order[start..<end].map { sequences[$0] }
+            // Passes from concurrent calls take turns inside the model: one pass already uses every worker.
+            let output = network.embed(pass, normalize: normalize)
+            for (index, vector) in zip(order[start..<end], output) { vectors[index] = vector }
+            start = end
+        }
+        return vectors
+    }
+
+    /// `[CLS] ids [SEP]` for `text`, cut to 512 tokens (logged).
+    public func modelInput(_ text: String) -> [Int32] {
+        let (ids, length) = tokenizer.modelInput(text, maxTokens: contextTokens)
+        if length > contextTokens {
+            cut.add(1, ordering: .relaxed)
+            logger.warning("text cut to the model's context", metadata: [
+                "text.tokens": "\(length)", "model.context": "\(contextTokens)",
+                "text.start": "\(text.prefix(60))",
+            ])
+        }
+        return ids
+    }
+}

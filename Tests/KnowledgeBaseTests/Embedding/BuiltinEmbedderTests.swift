@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import KnowledgeBase
+
+/// The built-in all-MiniLM-L6-v2 against the reference vectors; skipped when the model is not fetched.
+@Suite(.enabled(if: MiniLMFixtures.modelAvailable))
+struct BuiltinEmbedderTests {
+    var embedder: BuiltinEmbedder { MiniLMFixtures.embedder! }
+
+    struct OllamaReference: Decodable {
+        struct Legacy: Decodable { var prompt: String; var embedding: [Float] }
+        struct Batch: Decodable { var input: [String]; var embeddings: [[Float]]; var prompt_eval_count: Int }
+        var api_embeddings: Legacy
+        var api_embed: Batch
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: MiniLMFixtures.ollamaReference.path)))
+    func vectorsMatchWhatARealOllamaReturned() async throws {
+        let reference = try JSONDecoder().decode(OllamaReference.self, from: Data(contentsOf: MiniLMFixtures.ollamaReference))
+        let vectors = try await embedder.embed(reference.api_embed.input)
+        for (vector, expected) in zip(vectors, reference.api_embed.embeddings) {
+            #expect(vector.count == 384)
+            // Ollama runs fp16 weights; the fp32 reference agrees with them to 0.9999994.
+            #expect(MiniLMFixtures.cosine(vector, expected) >= 0.9999)
+        }
+        #expect(reference.api_embed.input.reduce(0) { $0 + embedder.tokenCount($1)! } == reference.api_embed.prompt_eval_count)
+        // The legacy endpoint returns the raw mean-pooled vector (norm about 6.6), before normalisation.
+        let raw = embedder.embed(ids: [embedder.modelInput(reference.api_embeddings.prompt)], normalize: false)[0]
+        let expected = reference.api_embeddings.embedding
+        #expect(MiniLMFixtures.cosine(raw, expected) >= 0.9999)
+        let norm = { (v: [Float]) in v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot() }
+        #expect(abs(norm(raw) - norm(expected)) < 0.01)
+    }
+
+    @Test func vectorsMatchTheFP32Reference() throws {
+        let cases = try MiniLMFixtures.vectorCases()
+        #expect(cases.count >= 35)
+        let vectors = embedder.embedBlocking(cases.map(\.text))
+        for (testCase, vector) in zip(cases, vectors) {
+            let label = "\(testCase.text.debugDescription.prefix(60))"
+            #expect(min(embedder.tokenCount(testCase.text)!, 512) == testCase.tokens, "\(label)")
+            #expect(MiniLMFixtures.cosine(vector, testCase.floats) >= 0.99999, "\(label)")
+            let largest = zip(vector, testCase.floats).map { abs($0 - $1) }.max() ?? 1
+            #expect(largest < 2e-5, "\(label): largest difference \(largest)")
+        }
+    }
+
+    @Test func aBatchGivesTheVectorsOfSingleTexts() async throws {
+        let texts = ["disk full", "", "certificate expired on the ingress", "x509: certificate has expired",
+                     String(repeating: "replica lag ", count: 200), "日本語", "🚀"]
+        let batch = try await embedder.embed(texts)
+        for (text, vector) in zip(texts, batch) {
+            let single = try await embedder.embed([text])[0]
+            #expect(MiniLMFixtures.cosine(single, vector) > 0.9999999)
+            #expect(zip(single, vector).allSatisfy { abs($0 - $1) < 1e-6 })
+            #expect(abs(vector.reduce(0) { $0 + $1 * $1 } - 1) < 1e-5, "L2-normalised")
+        }
+        // Passes are split by tokens: a batch bigger than one pass gives the same vectors too.
+        let small = try BuiltinEmbedder(locator: MiniLMFixtures.locator, threads: 1, tokensPerPass: 512, logger: quietLogger)
+        let split = try await small.embed(texts)
+        for (a, b) in zip(split, batch) { #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 }) }
+    }
+
+    @Test func textsOverTheContextAreCutTo512TokensAndCounted() async throws {
+        let embedder = try BuiltinEmbedder(locator: MiniLMFixtures.locator, threads: 2, logger: quietLogger)
+        let long = (0..<700).map { "word\($0 % 50)" }.joined(separator: " ")
+        #expect(embedder.tokenCount(long)! > 512)
+        let ids = embedder.modelInput(long)
+        #expect(ids.count == 512 && ids.first == 101 && ids.last == 102)
+        let cut = try await embedder.embed([long])[0]
+        #expect(embedder.truncatedTexts == 2)  // modelInput above, and embed
+        #expect(cut == embedder.embed(ids: [ids])[0])
+    }
+
+    @Test func theExactTokenCountReachesThroughWrappers() {
+        let counting = CountingEmbeddingClient(embedder)
+        #expect(counting.tokenCount("why is the sky blue?") == 8)
+        #expect(HashEmbedder().tokenCount("why is the sky blue?") == nil)
+    }
+}
