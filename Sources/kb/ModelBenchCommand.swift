@@ -94,7 +94,8 @@ struct ModelBenchCommand: AsyncParsableCommand {
             }
             report.server = throughput(seconds: started.duration(to: .now).fractional, report: report)
             let cosines = zip(ours, theirs).map { zip($0, $1).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
-            report.cosineToServer = ["min": cosines.min() ?? 0, "mean": cosines.reduce(0, +) / Double(max(1, cosines.count))]
+            report.cosineToServer = ["min": cosines.min() ?? 0,
+                                     "mean": cosines.reduce(0, +) / Double(max(1, cosines.count))]
         }
         Output.note("measuring the sgemm peak again…")
         report.sgemmPeakGflops.append(MiniLMBenchmark.sgemmPeak(threads: embedder.threads))

@@ -21,7 +21,8 @@ struct BuiltinCLITests {
         let status = try cli.kb(["model", "status"], database: database, environment: ["KB_MODEL_DIR": missing])
         #expect(status.status == 1 && status.stdout.contains("not usable"))
         // The default for a new knowledge base is the built-in embedder, so it fails the same way without a model.
-        let byDefault = try cli.kb(["embed", "x"], database: database, environment: ["KB_EMBEDDER": "", "KB_MODEL_DIR": missing])
+        let byDefault = try cli.kb(["embed", "x"], database: database,
+                                   environment: ["KB_EMBEDDER": "", "KB_MODEL_DIR": missing])
         #expect(byDefault.status != 0 && byDefault.stderr.contains("kb model fetch"))
     }
 
@@ -42,7 +43,8 @@ struct BuiltinCLITests {
         #expect(query.stdout.contains("\"path\" : \"disk-full.md\""), "\(query.stdout.prefix(400))")
         let stats = try cli.kb(["stats"], database: database)
         #expect(stats.stdout.contains("builtin embedder, model all-minilm-l6-v2, 384 dimensions"))
-        let embed = try cli.kb(["embed", "why is the sky blue?", "--json"], database: database, environment: environment)
+        let embed = try cli.kb(["embed", "why is the sky blue?", "--json"], database: database,
+                               environment: environment)
         #expect(embed.stdout.contains("\"dim\" : 384"))
     }
 }

@@ -16,14 +16,16 @@ struct BuiltinEmbedderTests {
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: MiniLMFixtures.ollamaReference.path)))
     func vectorsMatchWhatARealOllamaReturned() async throws {
-        let reference = try JSONDecoder().decode(OllamaReference.self, from: Data(contentsOf: MiniLMFixtures.ollamaReference))
+        let reference = try JSONDecoder().decode(OllamaReference.self,
+                                                 from: Data(contentsOf: MiniLMFixtures.ollamaReference))
         let vectors = try await embedder.embed(reference.api_embed.input)
         for (vector, expected) in zip(vectors, reference.api_embed.embeddings) {
             #expect(vector.count == 384)
             // Ollama runs fp16 weights; the fp32 reference agrees with them to 0.9999994.
             #expect(MiniLMFixtures.cosine(vector, expected) >= 0.9999)
         }
-        #expect(reference.api_embed.input.reduce(0) { $0 + embedder.tokenCount($1)! } == reference.api_embed.prompt_eval_count)
+        let tokens = reference.api_embed.input.reduce(0) { $0 + embedder.tokenCount($1)! }
+        #expect(tokens == reference.api_embed.prompt_eval_count)
         // The legacy endpoint returns the raw mean-pooled vector (norm about 6.6), before normalisation.
         let raw = embedder.embed(ids: [embedder.modelInput(reference.api_embeddings.prompt)], normalize: false)[0]
         let expected = reference.api_embeddings.embedding
@@ -56,7 +58,8 @@ struct BuiltinEmbedderTests {
             #expect(abs(vector.reduce(0) { $0 + $1 * $1 } - 1) < 1e-5, "L2-normalised")
         }
         // Passes are split by tokens: a batch bigger than one pass gives the same vectors too.
-        let small = try BuiltinEmbedder(locator: MiniLMFixtures.locator, threads: 1, tokensPerPass: 512, logger: quietLogger)
+        let small = try BuiltinEmbedder(locator: MiniLMFixtures.locator, threads: 1, tokensPerPass: 512,
+                                        logger: quietLogger)
         let split = try await small.embed(texts)
         for (a, b) in zip(split, batch) { #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 }) }
     }

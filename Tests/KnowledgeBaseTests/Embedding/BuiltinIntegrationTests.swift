@@ -16,7 +16,8 @@ struct BuiltinIntegrationTests {
         let corpus = packageRoot.appendingPathComponent("Corpus")
         let (files, _) = try SourceDiscovery.discover([corpus.appendingPathComponent("platform").path,
                                                        corpus.appendingPathComponent("networking").path])
-        return try await Ingester(catalog: catalog, embedder: client, chunker: Chunker(), logger: quietLogger).ingest(files)
+        return try await Ingester(catalog: catalog, embedder: client, chunker: Chunker(), logger: quietLogger)
+            .ingest(files)
     }
 
     @Test func semanticSearchOverTheShippedCorpus() async throws {
@@ -41,12 +42,14 @@ struct BuiltinIntegrationTests {
         _ = try await ingestCorpus(into: catalog, with: ollama)
         let question = "the server has no storage left and cannot write files"
         let viaOllama = try await QueryEngine(catalog: catalog, embedder: ollama, logger: quietLogger).query(question)
-        let viaBuiltin = try await QueryEngine(catalog: catalog, embedder: embedder, logger: quietLogger).query(question)
+        let viaBuiltin = try await QueryEngine(catalog: catalog, embedder: embedder, logger: quietLogger)
+            .query(question)
         #expect(viaBuiltin.results.map(\.chunkID) == viaOllama.results.map(\.chunkID))
         for (a, b) in zip(viaBuiltin.results, viaOllama.results) { #expect(abs(a.score - b.score) < 1e-4) }
         // Writing with the built-in model into the Ollama-built index is allowed, and its cache is shared.
         let notes = directory.appendingPathComponent("notes")
-        try writeFiles(["dns.md": "# DNS\n\nCoreDNS pods crash when the upstream resolver loops back to them."], under: notes)
+        try writeFiles(["dns.md": "# DNS\n\nCoreDNS pods crash when the upstream resolver loops back to them."],
+                       under: notes)
         let (files, _) = try SourceDiscovery.discover([notes.path])
         let summary = try await Ingester(catalog: catalog, embedder: embedder, chunker: Chunker(), logger: quietLogger)
             .ingest(files)

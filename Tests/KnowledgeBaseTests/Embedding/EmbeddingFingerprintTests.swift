@@ -20,6 +20,7 @@ struct EmbeddingFingerprintTests {
         #expect(!builtin.isCompatible(with: EmbeddingFingerprint(embedder: "hash", model: "hash-v1", dimension: 512)))
         #expect(!builtin.isCompatible(with: EmbeddingFingerprint(embedder: "ollama", model: "all-minilm:l12-v2",
                                                                   dimension: 384)))
-        #expect(!builtin.isCompatible(with: EmbeddingFingerprint(embedder: "ollama", model: "all-minilm", dimension: 768)))
+        #expect(!builtin.isCompatible(with: EmbeddingFingerprint(embedder: "ollama", model: "all-minilm",
+                                                                  dimension: 768)))
     }
 }

@@ -38,7 +38,8 @@ struct MiniLMKernelTests {
                 let expected = Foundation.exp(input[column] - maximum) / total
                 #expect(abs(Double(scores[row * stride + column]) - expected) < 1e-6)
             }
-            #expect(scores[row * stride + columns..<row * stride + stride] == original[row * stride + columns..<row * stride + stride])
+            let padding = row * stride + columns..<(row + 1) * stride
+            #expect(scores[padding] == original[padding], "the room past each row is left alone")
         }
     }
 
@@ -49,14 +50,16 @@ struct MiniLMKernelTests {
         let beta = (0..<width).map { Float($0 % 3) / 10 }
         var output = [Float](repeating: 0, count: input.count)
         output.withUnsafeMutableBufferPointer { out in
-            MiniLMKernels.layerNorm(input, out.baseAddress!, rows: 2, width: width, gamma: gamma, beta: beta, epsilon: 1e-12)
+            MiniLMKernels.layerNorm(input, out.baseAddress!, rows: 2, width: width, gamma: gamma, beta: beta,
+                                    epsilon: 1e-12)
         }
         for row in 0..<2 {
             let x = input[row * width..<(row + 1) * width].map(Double.init)
             let mean = x.reduce(0, +) / Double(width)
             let variance = x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(width)
             for column in 0..<width {
-                let expected = (x[column] - mean) / (variance + 1e-12).squareRoot() * Double(gamma[column]) + Double(beta[column])
+                let normalised = (x[column] - mean) / (variance + 1e-12).squareRoot()
+                let expected = normalised * Double(gamma[column]) + Double(beta[column])
                 #expect(abs(Double(output[row * width + column]) - expected) < 1e-5)
             }
         }

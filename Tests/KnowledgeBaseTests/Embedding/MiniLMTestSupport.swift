@@ -10,7 +10,8 @@ enum MiniLMFixtures {
     /// One embedder shared by every test (loading takes a moment in debug builds).
     static let embedder: BuiltinEmbedder? = try? BuiltinEmbedder(locator: locator, threads: 2, logger: quietLogger)
 
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
 
     /// `../shared/tools/ollama-minilm/ollama_reference.json`, next to the project.
     static let ollamaReference = packageRoot.deletingLastPathComponent()

@@ -41,7 +41,8 @@ struct SafeTensorsTests {
 
     @Test func truncatedDataIsRejectedWithTheSizes() {
         let message = Self.failure {
-            _ = try SafeTensors(data: Self.file(header: Self.header, data: Array(Self.floatBytes.prefix(20))), source: "t")
+            _ = try SafeTensors(data: Self.file(header: Self.header, data: Array(Self.floatBytes.prefix(20))),
+                                source: "t")
         }
         #expect(message?.contains("ends at byte 24") == true)
         #expect(message?.contains("truncated") == true)
@@ -54,15 +55,18 @@ struct SafeTensorsTests {
         (Data([64, 0, 0, 0, 0, 0, 0, 0] + Array("{}".utf8)), "(truncated)"),
         (SafeTensorsTests.file(header: "[1, 2]", data: []), "not a JSON object"),
         (SafeTensorsTests.file(header: "not json at all", data: []), "not a JSON object"),
-        (SafeTensorsTests.file(header: #"{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}}"#, data: Array(repeating: 0, count: 16)),
+        (SafeTensorsTests.file(header: #"{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}}"#,
+                               data: Array(repeating: 0, count: 16)),
          "needs 16 bytes"),
         (SafeTensorsTests.file(header: #"{"w":{"dtype":"Q4","shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]),
          "unknown dtype"),
-        (SafeTensorsTests.file(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#, data: Array(repeating: 0, count: 8)),
+        (SafeTensorsTests.file(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#,
+                               data: Array(repeating: 0, count: 8)),
          "do not form a range"),
         (SafeTensorsTests.file(header: #"{"w":{"dtype":"F32","shape":[2]}}"#, data: Array(repeating: 0, count: 8)),
          "lacks a dtype, shape or pair of data_offsets"),
-        (SafeTensorsTests.file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+        (SafeTensorsTests.file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
+                                   + #""b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
                                data: Array(repeating: 0, count: 12)), "overlap"),
     ])
     func corruptFilesAreRejectedWithAReason(bytes: Data, reason: String) {
@@ -103,22 +107,30 @@ struct SafeTensorsTests {
         let prefix = try handle.read(upToCount: 5_000_000) ?? Data()
         try handle.close()
         for name in ["vocab.txt", "tokenizer.json", "config.json"] {
-            try FileManager.default.copyItem(at: MiniLMFixtures.locator.url(name), to: directory.appendingPathComponent(name))
+            try FileManager.default.copyItem(at: MiniLMFixtures.locator.url(name),
+                                             to: directory.appendingPathComponent(name))
         }
         try prefix.write(to: directory.appendingPathComponent("model.safetensors"))
         // The header is intact, so the tensors that run past the end are what is reported.
-        let structural = Self.failure { _ = try SafeTensors(url: directory.appendingPathComponent("model.safetensors")) }
+        let structural = Self.failure {
+            _ = try SafeTensors(url: directory.appendingPathComponent("model.safetensors"))
+        }
         #expect(structural?.contains("(truncated)") == true, "\(structural ?? "no error")")
         // Loading the embedder stops earlier, at the size check, and says how to repair it.
-        let loading = Self.failure { _ = try BuiltinEmbedder(locator: ModelLocator(directory: directory), logger: quietLogger) }
-        #expect(loading?.contains("the file has 5000000 bytes") == true, "\(loading ?? "no error")")
+        let loading = Self.failure {
+            _ = try BuiltinEmbedder(locator: ModelLocator(directory: directory), logger: quietLogger)
+        }
+        #expect(loading?.contains("model.safetensors has 5000000 bytes, but the pinned all-MiniLM-L6-v2 file has "
+            + "90868376") == true, "\(loading ?? "no error")")
         #expect(loading?.contains("kb model fetch --force") == true)
     }
 
     @Test func aMissingModelSaysHowToFetchIt() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let message = Self.failure { _ = try BuiltinEmbedder(locator: ModelLocator(directory: directory), logger: quietLogger) }
+        let message = Self.failure {
+            _ = try BuiltinEmbedder(locator: ModelLocator(directory: directory), logger: quietLogger)
+        }
         #expect(message?.contains("model.safetensors is not there") == true)
         #expect(message?.contains("kb model fetch") == true)
         #expect(message?.contains("KB_MODEL_DIR") == true)

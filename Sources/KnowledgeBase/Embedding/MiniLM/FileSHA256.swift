@@ -35,7 +35,9 @@ enum FileSHA256 {
         carry.append(0x80)
         while carry.count % 64 != 56 { carry.append(0) }
         let bits = length &* 8
-        for shift in stride(from: 56, through: 0, by: -8) { carry.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            carry.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
+        }
         carry.withUnsafeBufferPointer { compress(&state, $0.baseAddress!, blocks: carry.count / 64) }
         return state.map { word in
             let hex = String(word, radix: 16)

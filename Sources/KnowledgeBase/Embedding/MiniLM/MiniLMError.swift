@@ -4,8 +4,9 @@
 public enum MiniLMError: Error, Sendable, CustomStringConvertible {
     /// The model directory or one of its files is missing.
     case modelMissing(directory: String, file: String)
-    /// A model file is there but is not the pinned one (wrong sha256).
+    /// A model file is there but is not the pinned one (wrong size or sha256).
     case checksumMismatch(file: String, expected: String, actual: String)
+    case sizeMismatch(file: String, expected: Int, actual: Int)
     /// `model.safetensors` is not a valid safetensors file (truncated, bad header, wrong offsets).
     case corruptWeights(file: String, reason: String)
     /// A tensor the model needs is absent or has the wrong dtype or shape.
@@ -28,6 +29,9 @@ public enum MiniLMError: Error, Sendable, CustomStringConvertible {
         case .checksumMismatch(let file, let expected, let actual):
             return "\(file) is not the pinned all-MiniLM-L6-v2 file: its sha256 is \(actual), expected \(expected) "
                 + "(an interrupted download or another model?). Run `kb model fetch --force` to replace it."
+        case .sizeMismatch(let file, let expected, let actual):
+            return "\(file) has \(actual) bytes, but the pinned all-MiniLM-L6-v2 file has \(expected) (an interrupted "
+                + "download or another model?). Run `kb model fetch --force` to replace it."
         case .corruptWeights(let file, let reason):
             return "\(file) is not a usable safetensors file: \(reason). Run `kb model fetch --force` to download "
                 + "it again."

@@ -44,7 +44,8 @@ extension MiniLMModel {
 
         init() {
             capacity = 0
-            base = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64).bindMemory(to: Float.self, capacity: 16)
+            base = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+                .bindMemory(to: Float.self, capacity: 16)
         }
 
         /// At least `floats` floats, 64-byte aligned; earlier contents are not kept.

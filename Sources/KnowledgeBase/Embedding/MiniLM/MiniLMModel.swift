@@ -34,10 +34,14 @@ final class MiniLMModel: Sendable {
     }
 
     /// Mean-pooled embeddings of `sequences` (ids with [CLS]/[SEP], each 1 to 512 long), L2-normalised if
-    /// `normalize`. An empty list gives an empty result.
+    /// `normalize`. An empty list gives an empty result; a sequence out of those bounds, or an id outside the
+    /// vocabulary, stops the process (a programming error: the tokenizer never makes one).
     func embed(_ sequences: [[Int32]], normalize: Bool = true) -> [[Float]] {
         guard !sequences.isEmpty else { return [] }
-        precondition(sequences.allSatisfy { (1...MiniLMShape.maxPositions).contains($0.count) })
+        precondition(sequences.allSatisfy { (1...MiniLMShape.maxPositions).contains($0.count) },
+                     "a sequence must hold 1 to 512 tokens")
+        precondition(sequences.allSatisfy { $0.allSatisfy { (0..<Int32(MiniLMShape.vocabulary)).contains($0) } },
+                     "a token id is outside the vocabulary")
         let batch = PackedBatch(sequences, workers: workers.count)
         return arena.withLock { arena in
             let buffers = Workspace(batch: batch, workers: workers.count, arena: arena)
@@ -60,8 +64,8 @@ final class MiniLMModel: Sendable {
             for row in rows {
                 let destination = hidden + row * h
                 let id = Int(batch.ids[row])
-                MiniLMKernels.add(weights.wordEmbeddings + id * h, weights.positionEmbeddings + batch.positions[row] * h,
-                                  into: destination, count: h)
+                let position = weights.positionEmbeddings + batch.positions[row] * h
+                MiniLMKernels.add(weights.wordEmbeddings + id * h, position, into: destination, count: h)
                 MiniLMKernels.add(destination, weights.tokenTypeEmbedding, into: destination, count: h)
             }
             MiniLMKernels.layerNorm(hidden + rows.lowerBound * h, hidden + rows.lowerBound * h, rows: rows.count,
@@ -123,7 +127,9 @@ final class MiniLMModel: Sendable {
             let attended = buffers.attended(worker)
             let activations = buffers.activations(worker)
             // attended = LayerNorm(context · Woᵀ + bo + hidden)
-            for row in 0..<count { MiniLMKernels.add(hidden + row * h, layer.outputBias, into: attended + row * h, count: h) }
+            for row in 0..<count {
+                MiniLMKernels.add(hidden + row * h, layer.outputBias, into: attended + row * h, count: h)
+            }
             Self.linear(buffers.context + rows.lowerBound * h, rows: count, inputs: h, weight: layer.outputWeight,
                         outputs: h, into: attended)
             MiniLMKernels.layerNorm(attended, attended, rows: count, width: h, gamma: layer.attentionNormGamma,
@@ -133,7 +139,9 @@ final class MiniLMModel: Sendable {
             Self.linear(attended, rows: count, inputs: h, weight: layer.intermediateWeight, outputs: inner,
                         into: activations)
             MiniLMKernels.gelu(activations, count: count * inner)
-            for row in 0..<count { MiniLMKernels.add(attended + row * h, layer.outBias, into: hidden + row * h, count: h) }
+            for row in 0..<count {
+                MiniLMKernels.add(attended + row * h, layer.outBias, into: hidden + row * h, count: h)
+            }
             Self.linear(activations, rows: count, inputs: inner, weight: layer.outWeight, outputs: h, into: hidden)
             MiniLMKernels.layerNorm(hidden, hidden, rows: count, width: h, gamma: layer.outputNormGamma,
                                     beta: layer.outputNormBeta, epsilon: epsilon)
@@ -169,7 +177,8 @@ final class MiniLMModel: Sendable {
 
     /// Copies the `width`-long `row` into each of `rows` rows of `output`.
     @inline(__always)
-    static func broadcast(_ row: UnsafePointer<Float>, width: Int, rows: Int, into output: UnsafeMutablePointer<Float>) {
+    static func broadcast(_ row: UnsafePointer<Float>, width: Int, rows: Int,
+                          into output: UnsafeMutablePointer<Float>) {
         for index in 0..<rows { (output + index * width).update(from: row, count: width) }
     }
 }

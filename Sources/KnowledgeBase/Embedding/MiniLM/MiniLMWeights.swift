@@ -96,7 +96,8 @@ final class MiniLMWeights: @unchecked Sendable {
             layerOffsets.append([
                 qkv, qkvBias,
                 reserve(p + "attention.output.dense.weight", [h, h]), reserve(p + "attention.output.dense.bias", [h]),
-                reserve(p + "attention.output.LayerNorm.weight", [h]), reserve(p + "attention.output.LayerNorm.bias", [h]),
+                reserve(p + "attention.output.LayerNorm.weight", [h]),
+                reserve(p + "attention.output.LayerNorm.bias", [h]),
                 reserve(p + "intermediate.dense.weight", [S.intermediate, h]),
                 reserve(p + "intermediate.dense.bias", [S.intermediate]),
                 reserve(p + "output.dense.weight", [h, S.intermediate]), reserve(p + "output.dense.bias", [h]),

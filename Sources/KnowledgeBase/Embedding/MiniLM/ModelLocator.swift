@@ -38,7 +38,9 @@ public struct ModelLocator: Sendable {
     /// The directory from a flag, then `KB_MODEL_DIR`, then the per-user cache.
     public static func resolve(explicit: String?, environment: [String: String]) -> ModelLocator {
         if let explicit, !explicit.isEmpty { return ModelLocator(directory: URL(fileURLWithPath: explicit)) }
-        if let path = environment["KB_MODEL_DIR"], !path.isEmpty { return ModelLocator(directory: URL(fileURLWithPath: path)) }
+        if let path = environment["KB_MODEL_DIR"], !path.isEmpty {
+            return ModelLocator(directory: URL(fileURLWithPath: path))
+        }
         return ModelLocator(directory: defaultDirectory(environment: environment))
     }
 
@@ -66,7 +68,7 @@ public struct ModelLocator: Sendable {
     /// check still matches the files, the right sha256; writes the stamp after a full check when it can.
     ///
     /// - Parameter full: hash every file even when the stamp matches.
-    /// - Throws: `MiniLMError.modelMissing` or `.checksumMismatch`.
+    /// - Throws: `MiniLMError.modelMissing`, `.sizeMismatch` or `.checksumMismatch`.
     public func verify(full: Bool = false) throws {
         for file in Self.pinnedFiles {
             let location = url(file.name)
@@ -74,12 +76,12 @@ public struct ModelLocator: Sendable {
                 throw MiniLMError.modelMissing(directory: directory.path, file: file.name)
             }
             guard size == file.bytes else {
-                throw MiniLMError.checksumMismatch(file: location.path, expected: "\(file.sha256) (\(file.bytes) bytes)",
-                                                   actual: "unknown, the file has \(size) bytes")
+                throw MiniLMError.sizeMismatch(file: location.path, expected: file.bytes, actual: size)
             }
         }
         if !full, let stamp = readStamp(), stamp == currentStamp() { return }
-        for file in Self.pinnedFiles {
+        // Smallest first: a wrong file is usually found before the 91 MB weights are read.
+        for file in Self.pinnedFiles.sorted(by: { $0.bytes < $1.bytes }) {
             let digest = try FileSHA256.hex(of: url(file.name))
             guard digest == file.sha256 else {
                 throw MiniLMError.checksumMismatch(file: url(file.name).path, expected: file.sha256, actual: digest)

@@ -89,7 +89,9 @@ struct SafeTensors {
             else {
                 throw corrupt("the header entry of tensor \"\(name)\" lacks a dtype, shape or pair of data_offsets")
             }
-            guard let width = Self.dtypeSizes[dtype] else { throw corrupt("tensor \"\(name)\" has unknown dtype \(dtype)") }
+            guard let width = Self.dtypeSizes[dtype] else {
+                throw corrupt("tensor \"\(name)\" has unknown dtype \(dtype)")
+            }
             guard shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else {
                 throw corrupt("tensor \"\(name)\" has an invalid shape \(shape)")
             }
@@ -126,7 +128,8 @@ struct SafeTensors {
             throw MiniLMError.unexpectedTensor(name: name, expected: "F32 \(shape)", found: "missing")
         }
         guard info.dtype == "F32", info.shape == shape else {
-            throw MiniLMError.unexpectedTensor(name: name, expected: "F32 \(shape)", found: "\(info.dtype) \(info.shape)")
+            throw MiniLMError.unexpectedTensor(name: name, expected: "F32 \(shape)",
+                                               found: "\(info.dtype) \(info.shape)")
         }
         guard !info.offsets.isEmpty else { return }
         // The format is little-endian, like every platform kb builds for.
@@ -143,8 +146,9 @@ struct SafeTensors {
                 let read = pread(handle.fileDescriptor, UnsafeMutableRawPointer(destination) + done,
                                  info.offsets.count - done, off_t(start + done))
                 guard read > 0 else {
+                    let cause = read < 0 ? String(cString: strerror(errno)) : "end of file"
                     throw MiniLMError.corruptWeights(file: source, reason: "reading tensor \"\(name)\" failed after "
-                        + "\(done) of \(info.offsets.count) bytes (\(read < 0 ? String(cString: strerror(errno)) : "end of file"))")
+                        + "\(done) of \(info.offsets.count) bytes (\(cause))")
                 }
                 done += read
             }
