@@ -64,39 +64,37 @@ extension MiniLMModel {
         }
     }
 
-    /// The activations of one forward pass and each worker's scratch space, carved out of an `Arena`.
+    /// The activations of one forward pass and each worker's attention scores, carved out of an `Arena`.
     struct Workspace {
+        /// `tokens × 384`: the layers' input and output.
         let hidden: UnsafeMutablePointer<Float>
+        /// `tokens × 1152`: query, key and value side by side.
         let qkv: UnsafeMutablePointer<Float>
+        /// `tokens × 1536`: the feed-forward activations, in the same memory as `qkv` (spent by then).
+        var activations: UnsafeMutablePointer<Float> { qkv }
+        /// `tokens × 384`: attention's output, before and after its projection.
         let context: UnsafeMutablePointer<Float>
+        let attended: UnsafeMutablePointer<Float>
         private let scratch: UnsafeMutablePointer<Float>
-        private let perWorker: Int
         private let scoresSize: Int
-        private let attendedSize: Int
 
         init(batch: PackedBatch, workers: Int, arena: Arena) {
             let h = MiniLMShape.hidden
             let longest = batch.lengths.max() ?? 1
-            let rows = batch.rowBlocks.map(\.count).max() ?? 1
-            scoresSize = longest * Self.paddedLength(longest)
-            attendedSize = Self.paddedLength(rows * h)
-            perWorker = Self.paddedLength(scoresSize + attendedSize + rows * MiniLMShape.intermediate)
+            scoresSize = Self.paddedLength(longest * Self.paddedLength(longest))
             let tokens = Self.paddedLength(batch.tokens)
-            let base = arena.reserve(tokens * 5 * h + perWorker * workers)
+            let base = arena.reserve(tokens * (3 * h + MiniLMShape.intermediate) + scoresSize * workers)
             hidden = base
             qkv = hidden + tokens * h
-            context = qkv + tokens * 3 * h
-            scratch = context + tokens * h
+            context = qkv + tokens * MiniLMShape.intermediate
+            attended = context + tokens * h
+            scratch = attended + tokens * h
         }
 
         /// `count` rounded up to a multiple of 16 floats (64 bytes): score rows and buffers start on cache lines.
         static func paddedLength(_ count: Int) -> Int { (count + 15) / 16 * 16 }
 
         /// Attention scores, up to `longest × paddedLength(longest)`.
-        func scores(_ worker: Int) -> UnsafeMutablePointer<Float> { scratch + worker * perWorker }
-        /// `rows × 384` for the largest row block: the attention block's output.
-        func attended(_ worker: Int) -> UnsafeMutablePointer<Float> { scores(worker) + scoresSize }
-        /// `rows × 1536` for the largest row block: the feed-forward activations.
-        func activations(_ worker: Int) -> UnsafeMutablePointer<Float> { attended(worker) + attendedSize }
+        func scores(_ worker: Int) -> UnsafeMutablePointer<Float> { scratch + worker * scoresSize }
     }
 }

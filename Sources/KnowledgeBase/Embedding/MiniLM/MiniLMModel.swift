@@ -7,17 +7,20 @@ import Synchronization
 ///
 /// Sequences are packed back to back, never padded: the linear layers and layer norms see one
 /// `tokens × 384` matrix, and attention runs per sequence over its own tokens, so no work or mask goes to
-/// padding. Work is split over `threads` workers (row blocks for the linear layers, sequence × head groups
-/// for attention) while OpenBLAS itself runs single-threaded, which keeps the element-wise steps parallel too.
+/// padding. Work is split over `threads` workers while OpenBLAS itself runs single-threaded, which keeps the
+/// element-wise steps parallel too: linear layers by blocks of rows, or, when there are too few rows for that to
+/// pay, by blocks of output columns (so each worker packs only its part of the weights); attention by sequence and
+/// group of heads.
 final class MiniLMModel: Sendable {
     let weights: MiniLMWeights
     let workers: ParallelWorkers
     // Held for a whole pass: one pass at a time uses every worker, and owns the arena while it runs.
     private let arena = Mutex(Arena())
     /// Most rows of the token matrix per task in the linear layers. Each `cblas_sgemm` call packs its whole
-    /// weight matrix first, which costs as much as multiplying about 50 rows by it, so blocks are large; the
-    /// feed-forward activations of a block (6 MB at this size) then live in L3 or memory, which costs far less.
+    /// weight matrix first, which costs about as much as multiplying 50 rows by it, so blocks are large.
     static let maxRowBlock = 1024
+    /// Fewer rows than this per worker, and the linear layers are split by output columns instead.
+    static let minRowsPerWorker = 128
 
     /// Loads and checks the weights from `model.safetensors` and `config.json` in `directory`.
     ///
@@ -43,15 +46,36 @@ final class MiniLMModel: Sendable {
         precondition(sequences.allSatisfy { $0.allSatisfy { (0..<Int32(MiniLMShape.vocabulary)).contains($0) } },
                      "a token id is outside the vocabulary")
         let batch = PackedBatch(sequences, workers: workers.count)
+        let h = MiniLMShape.hidden
+        let epsilon = MiniLMShape.layerNormEpsilon
         return arena.withLock { arena in
-            let buffers = Workspace(batch: batch, workers: workers.count, arena: arena)
-            embedTokens(batch, into: buffers.hidden)
+            let b = Workspace(batch: batch, workers: workers.count, arena: arena)
+            embedTokens(batch, into: b.hidden)
             for layer in weights.layers {
-                projectQKV(layer, batch: batch, buffers: buffers)
-                attend(batch: batch, buffers: buffers)
-                feedForward(layer, batch: batch, buffers: buffers)
+                linear(batch, b.hidden, inputs: h, layer.qkvWeight, outputs: 3 * h, into: b.qkv, bias: layer.qkvBias)
+                attend(batch: batch, buffers: b)
+                // attended = LayerNorm(context · Wo + bo + hidden)
+                linear(batch, b.context, inputs: h, layer.outputWeight, outputs: h, into: b.attended,
+                       bias: layer.outputBias, residual: b.hidden) { rows in
+                    let start = b.attended + rows.lowerBound * h
+                    MiniLMKernels.layerNorm(start, start, rows: rows.count, width: h, gamma: layer.attentionNormGamma,
+                                            beta: layer.attentionNormBeta, epsilon: epsilon)
+                }
+                // activations = GELU(attended · W1 + b1), in the space of the spent query/key/value
+                let inner = MiniLMShape.intermediate
+                linear(batch, b.attended, inputs: h, layer.intermediateWeight, outputs: inner, into: b.activations,
+                       bias: layer.intermediateBias) { rows in
+                    MiniLMKernels.gelu(b.activations + rows.lowerBound * inner, count: rows.count * inner)
+                }
+                // hidden = LayerNorm(activations · W2 + b2 + attended)
+                linear(batch, b.activations, inputs: inner, layer.outWeight, outputs: h, into: b.hidden,
+                       bias: layer.outBias, residual: b.attended) { rows in
+                    let start = b.hidden + rows.lowerBound * h
+                    MiniLMKernels.layerNorm(start, start, rows: rows.count, width: h, gamma: layer.outputNormGamma,
+                                            beta: layer.outputNormBeta, epsilon: epsilon)
+                }
             }
-            return pool(batch, buffers.hidden, normalize: normalize)
+            return pool(batch, b.hidden, normalize: normalize)
         }
     }
 
@@ -63,9 +87,9 @@ final class MiniLMModel: Sendable {
             let rows = batch.rowBlocks[task]
             for row in rows {
                 let destination = hidden + row * h
-                let id = Int(batch.ids[row])
                 let position = weights.positionEmbeddings + batch.positions[row] * h
-                MiniLMKernels.add(weights.wordEmbeddings + id * h, position, into: destination, count: h)
+                MiniLMKernels.add(weights.wordEmbeddings + Int(batch.ids[row]) * h, position, into: destination,
+                                  count: h)
                 MiniLMKernels.add(destination, weights.tokenTypeEmbedding, into: destination, count: h)
             }
             MiniLMKernels.layerNorm(hidden + rows.lowerBound * h, hidden + rows.lowerBound * h, rows: rows.count,
@@ -74,16 +98,46 @@ final class MiniLMModel: Sendable {
         }
     }
 
-    private func projectQKV(_ layer: MiniLMWeights.Layer, batch: PackedBatch, buffers: Workspace) {
-        let h = MiniLMShape.hidden
-        let width = 3 * h
-        workers.run(tasks: batch.rowBlocks.count) { task, _ in
-            let rows = batch.rowBlocks[task]
-            let output = buffers.qkv + rows.lowerBound * width
-            Self.broadcast(layer.qkvBias, width: width, rows: rows.count, into: output)
-            Self.linear(buffers.hidden + rows.lowerBound * h, rows: rows.count, inputs: h, weight: layer.qkvWeight,
-                        outputs: width, into: output)
+    /// `output = input · weight + bias (+ residual)` for every token, then `epilogue` on whole rows.
+    ///
+    /// `weight` is `[inputs × outputs]`; `residual`, if any, is `tokens × outputs` like `output`.
+    private func linear(_ batch: PackedBatch, _ input: UnsafePointer<Float>, inputs: Int,
+                        _ weight: UnsafePointer<Float>, outputs: Int, into output: UnsafeMutablePointer<Float>,
+                        bias: UnsafePointer<Float>, residual: UnsafePointer<Float>? = nil,
+                        then epilogue: (Range<Int>) -> Void = { _ in }) {
+        func prefill(rows: Range<Int>, columns: Range<Int>) {
+            let first = columns.lowerBound
+            for row in rows {
+                let destination = output + row * outputs + first
+                if let residual {
+                    MiniLMKernels.add(residual + row * outputs + first, bias + first, into: destination,
+                                      count: columns.count)
+                } else {
+                    destination.update(from: bias + first, count: columns.count)
+                }
+            }
         }
+        func multiply(rows: Range<Int>, columns: Range<Int>) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(columns.count),
+                        Int32(inputs), 1, input + rows.lowerBound * inputs, Int32(inputs), weight + columns.lowerBound,
+                        Int32(outputs), 1, output + rows.lowerBound * outputs + columns.lowerBound, Int32(outputs))
+        }
+        if batch.tokens >= workers.count * Self.minRowsPerWorker || workers.count == 1 {
+            workers.run(tasks: batch.rowBlocks.count) { task, _ in
+                let rows = batch.rowBlocks[task]
+                prefill(rows: rows, columns: 0..<outputs)
+                multiply(rows: rows, columns: 0..<outputs)
+                epilogue(rows)
+            }
+            return
+        }
+        let width = (outputs / workers.count + 15) / 16 * 16
+        let slices = stride(from: 0, to: outputs, by: width).map { $0..<min($0 + width, outputs) }
+        workers.run(tasks: slices.count) { task, _ in
+            prefill(rows: 0..<batch.tokens, columns: slices[task])
+            multiply(rows: 0..<batch.tokens, columns: slices[task])
+        }
+        workers.run(tasks: batch.rowBlocks.count) { task, _ in epilogue(batch.rowBlocks[task]) }
     }
 
     private func attend(batch: PackedBatch, buffers: Workspace) {
@@ -116,38 +170,6 @@ final class MiniLMModel: Sendable {
         }
     }
 
-    private func feedForward(_ layer: MiniLMWeights.Layer, batch: PackedBatch, buffers: Workspace) {
-        let h = MiniLMShape.hidden
-        let inner = MiniLMShape.intermediate
-        let epsilon = MiniLMShape.layerNormEpsilon
-        workers.run(tasks: batch.rowBlocks.count) { task, worker in
-            let rows = batch.rowBlocks[task]
-            let count = rows.count
-            let hidden = buffers.hidden + rows.lowerBound * h
-            let attended = buffers.attended(worker)
-            let activations = buffers.activations(worker)
-            // attended = LayerNorm(context · Woᵀ + bo + hidden)
-            for row in 0..<count {
-                MiniLMKernels.add(hidden + row * h, layer.outputBias, into: attended + row * h, count: h)
-            }
-            Self.linear(buffers.context + rows.lowerBound * h, rows: count, inputs: h, weight: layer.outputWeight,
-                        outputs: h, into: attended)
-            MiniLMKernels.layerNorm(attended, attended, rows: count, width: h, gamma: layer.attentionNormGamma,
-                                    beta: layer.attentionNormBeta, epsilon: epsilon)
-            // hidden = LayerNorm(GELU(attended · W1ᵀ + b1) · W2ᵀ + b2 + attended)
-            Self.broadcast(layer.intermediateBias, width: inner, rows: count, into: activations)
-            Self.linear(attended, rows: count, inputs: h, weight: layer.intermediateWeight, outputs: inner,
-                        into: activations)
-            MiniLMKernels.gelu(activations, count: count * inner)
-            for row in 0..<count {
-                MiniLMKernels.add(attended + row * h, layer.outBias, into: hidden + row * h, count: h)
-            }
-            Self.linear(activations, rows: count, inputs: inner, weight: layer.outWeight, outputs: h, into: hidden)
-            MiniLMKernels.layerNorm(hidden, hidden, rows: count, width: h, gamma: layer.outputNormGamma,
-                                    beta: layer.outputNormBeta, epsilon: epsilon)
-        }
-    }
-
     private func pool(_ batch: PackedBatch, _ hidden: UnsafeMutablePointer<Float>, normalize: Bool) -> [[Float]] {
         let h = MiniLMShape.hidden
         return (0..<batch.count).map { sequence in
@@ -163,22 +185,5 @@ final class MiniLMModel: Sendable {
             if normalize { l2Normalise(&vector) }
             return vector
         }
-    }
-
-    // MARK: helpers
-
-    /// `output[rows × outputs] += input[rows × inputs] · weightᵀ`, with `weight` stored `[outputs × inputs]`.
-    @inline(__always)
-    static func linear(_ input: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>,
-                       outputs: Int, into output: UnsafeMutablePointer<Float>) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs), 1,
-                    input, Int32(inputs), weight, Int32(inputs), 1, output, Int32(outputs))
-    }
-
-    /// Copies the `width`-long `row` into each of `rows` rows of `output`.
-    @inline(__always)
-    static func broadcast(_ row: UnsafePointer<Float>, width: Int, rows: Int,
-                          into output: UnsafeMutablePointer<Float>) {
-        for index in 0..<rows { (output + index * width).update(from: row, count: width) }
     }
 }

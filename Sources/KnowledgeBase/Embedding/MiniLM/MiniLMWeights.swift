@@ -34,10 +34,11 @@ struct MiniLMShape: Sendable {
 }
 
 /// The weights of all-MiniLM-L6-v2 in one 64-byte-aligned Float32 buffer, laid out for `cblas_sgemm`: every
-/// linear layer as PyTorch stores it, `[out × in]` row-major, used transposed; query, key and value fused into
-/// one `[1152 × 384]` matrix.
+/// linear layer transposed from PyTorch's `[out × in]` to `[in × out]` row-major (OpenBLAS packs that layout
+/// faster: 10 to 25 % on the few-row products of short texts), with query, key and value fused into one
+/// `[384 × 1152]` matrix.
 final class MiniLMWeights: @unchecked Sendable {
-    /// One encoder layer's tensors.
+    /// One encoder layer's tensors; the `…Weight` matrices are `[in × out]`.
     struct Layer {
         var qkvWeight: UnsafePointer<Float>
         var qkvBias: UnsafePointer<Float>
@@ -64,18 +65,39 @@ final class MiniLMWeights: @unchecked Sendable {
     /// Bytes held, for logs.
     let byteCount: Int
 
+    /// Where a tensor goes: copied as stored, or transposed into columns `firstColumn…` of a matrix `columns`
+    /// wide.
+    private struct Placement {
+        var name: String
+        var shape: [Int]
+        var offset: Int
+        var transposed: (columns: Int, firstColumn: Int)?
+    }
+
     /// Copies the tensors out of a validated safetensors file.
     ///
     /// - Throws: `MiniLMError.unexpectedTensor` when a tensor is missing or has another dtype or shape.
     init(_ file: SafeTensors) throws {
         typealias S = MiniLMShape
         let h = S.hidden
-        var plan: [(name: String, shape: [Int], offset: Int)] = []
+        var plan: [Placement] = []
         var floats = 0
+        func region(_ count: Int) -> Int {
+            defer { floats += (count + 15) / 16 * 16 }
+            return floats
+        }
         func reserve(_ name: String, _ shape: [Int]) -> Int {
-            let offset = floats
-            plan.append((name, shape, offset))
-            floats += (shape.reduce(1, *) + 15) / 16 * 16
+            let offset = region(shape.reduce(1, *))
+            plan.append(Placement(name: name, shape: shape, offset: offset))
+            return offset
+        }
+        /// `[out × in]` tensors side by side as one `[in × Σout]` matrix.
+        func transposed(_ names: [String], out: Int, in inputs: Int) -> Int {
+            let offset = region(inputs * out * names.count)
+            for (index, name) in names.enumerated() {
+                plan.append(Placement(name: name, shape: [out, inputs], offset: offset,
+                                      transposed: (out * names.count, index * out)))
+            }
             return offset
         }
         let word = reserve("embeddings.word_embeddings.weight", [S.vocabulary, h])
@@ -86,21 +108,20 @@ final class MiniLMWeights: @unchecked Sendable {
         var layerOffsets: [[Int]] = []
         for index in 0..<S.layers {
             let p = "encoder.layer.\(index)."
-            // query, key and value land next to each other: one [1152 × 384] matrix and one 1152 bias.
-            let qkv = reserve(p + "attention.self.query.weight", [h, h])
-            _ = reserve(p + "attention.self.key.weight", [h, h])
-            _ = reserve(p + "attention.self.value.weight", [h, h])
+            let qkv = transposed(["query", "key", "value"].map { p + "attention.self.\($0).weight" }, out: h, in: h)
             let qkvBias = reserve(p + "attention.self.query.bias", [h])
-            _ = reserve(p + "attention.self.key.bias", [h])
+            _ = reserve(p + "attention.self.key.bias", [h])  // biases are 384 floats: they land back to back
             _ = reserve(p + "attention.self.value.bias", [h])
             layerOffsets.append([
                 qkv, qkvBias,
-                reserve(p + "attention.output.dense.weight", [h, h]), reserve(p + "attention.output.dense.bias", [h]),
+                transposed([p + "attention.output.dense.weight"], out: h, in: h),
+                reserve(p + "attention.output.dense.bias", [h]),
                 reserve(p + "attention.output.LayerNorm.weight", [h]),
                 reserve(p + "attention.output.LayerNorm.bias", [h]),
-                reserve(p + "intermediate.dense.weight", [S.intermediate, h]),
+                transposed([p + "intermediate.dense.weight"], out: S.intermediate, in: h),
                 reserve(p + "intermediate.dense.bias", [S.intermediate]),
-                reserve(p + "output.dense.weight", [h, S.intermediate]), reserve(p + "output.dense.bias", [h]),
+                transposed([p + "output.dense.weight"], out: h, in: S.intermediate),
+                reserve(p + "output.dense.bias", [h]),
                 reserve(p + "output.LayerNorm.weight", [h]), reserve(p + "output.LayerNorm.bias", [h]),
             ])
         }
@@ -108,7 +129,7 @@ final class MiniLMWeights: @unchecked Sendable {
         storage = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
         let base = storage.bindMemory(to: Float.self, capacity: floats)
         do {
-            for entry in plan { try file.copyFloats(entry.name, shape: entry.shape, into: base + entry.offset) }
+            try Self.load(plan, from: file, into: base)
         } catch {
             storage.deallocate()
             throw error
@@ -124,6 +145,24 @@ final class MiniLMWeights: @unchecked Sendable {
                   attentionNormGamma: at(o[4]), attentionNormBeta: at(o[5]), intermediateWeight: at(o[6]),
                   intermediateBias: at(o[7]), outWeight: at(o[8]), outBias: at(o[9]), outputNormGamma: at(o[10]),
                   outputNormBeta: at(o[11]))
+        }
+    }
+
+    private static func load(_ plan: [Placement], from file: SafeTensors, into base: UnsafeMutablePointer<Float>) throws {
+        let largest = plan.filter { $0.transposed != nil }.map { $0.shape.reduce(1, *) }.max() ?? 0
+        let staging = UnsafeMutablePointer<Float>.allocate(capacity: max(1, largest))
+        defer { staging.deallocate() }
+        for entry in plan {
+            guard let (columns, firstColumn) = entry.transposed else {
+                try file.copyFloats(entry.name, shape: entry.shape, into: base + entry.offset)
+                continue
+            }
+            try file.copyFloats(entry.name, shape: entry.shape, into: staging)
+            let (rows, inputs) = (entry.shape[0], entry.shape[1])
+            let destination = base + entry.offset + firstColumn
+            for row in 0..<rows {
+                for input in 0..<inputs { destination[input * columns + row] = staging[row * inputs + input] }
+            }
         }
     }
 
