@@ -8,6 +8,8 @@ import Synchronization
 /// the fp32 reference), so an index built with one can be queried with the other: both have the same
 /// fingerprint key. Texts longer than the model's 512 tokens are cut to 512 and the cut is logged; kb's chunker
 /// keeps chunks under the limit, so only long questions or outside callers meet it.
+///
+/// Loading it sets OpenBLAS to one thread for the whole process: the model splits its work over its own workers.
 public final class BuiltinEmbedder: EmbeddingClient {
     public static let kindName = "builtin"
     public static let modelName = "all-minilm-l6-v2"
