@@ -44,7 +44,7 @@ struct IngestCommand: AsyncParsableCommand {
                                      contextTokens: client.contextTokens)
         let ingester = Ingester(catalog: catalog, embedder: client, chunker: Chunker(options: options), logger: logger)
         if client is HashEmbedder {
-            Output.note("note: the hash embedder is lexical: it matches words, not meaning (--embedder ollama for semantic search)")
+            Output.note("note: the hash embedder is lexical: it matches words, not meaning (--embedder builtin or ollama for semantic search)")
         }
         let bar = ProgressBar()
         let task = Task {

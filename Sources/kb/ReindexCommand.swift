@@ -13,7 +13,7 @@ struct ReindexCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func validate() throws {
-        if embedding.embedder == nil { throw ValidationError("say which embedder to reindex with: --embedder hash|ollama") }
+        if embedding.embedder == nil { throw ValidationError("say which embedder to reindex with: --embedder builtin|ollama|hash") }
     }
 
     func run() async throws {

@@ -43,7 +43,7 @@ public struct Evaluator: Sendable {
         guard let fingerprint = try catalog.store.fingerprint(), try catalog.loadIndex() != nil else {
             throw QueryError.emptyKnowledgeBase(path: catalog.store.path)
         }
-        guard embedder.kind == fingerprint.embedder && embedder.model == fingerprint.model else {
+        guard fingerprint.isCompatible(with: embedder.fingerprint(dimension: 0)) else {
             throw QueryError.embedderMismatch(index: fingerprint, requested: embedder.fingerprint(dimension: 0))
         }
         return fingerprint
