@@ -40,13 +40,9 @@ extension VectorIndex {
                             throw StoreError.corruptVector(chunkID: chunkID, bytes: blob.count,
                                                            dimension: fingerprint.dimension)
                         }
-                        index.reserve(index.chunkIDs.count + 1)
-                        let row = index.storage + index.chunkIDs.count * index.dimension
-                        UnsafeMutableRawPointer(row).copyMemory(from: blob.baseAddress!, byteCount: bytes)
-                        index.normalise(row)
+                        index.appendStoredRow(blob.baseAddress!, chunkID: chunkID,
+                                              documentID: chunkDocuments[position])
                     }
-                    index.chunkIDs.append(chunkID)
-                    index.documentIDs.append(chunkDocuments[position])
                 }
             }
         }

@@ -62,17 +62,15 @@ public final class VectorIndex: @unchecked Sendable {
         lock.withWriteLock { removeRows(of: documentID) }
     }
 
-    /// Appends rows while loading from the store: `vector` points at `dimension` floats (already normalised).
-    func appendLoaded(chunkID: Int64, documentID: Int64, path: String, vector: UnsafeRawBufferPointer) {
-        lock.withWriteLock {
-            if documentPaths[documentID] == nil { documentPaths[documentID] = path }
-            reserve(chunkIDs.count + 1)
-            let row = storage + chunkIDs.count * dimension
-            vector.withMemoryRebound(to: Float.self) { floats in row.update(from: floats.baseAddress!, count: dimension) }
-            normalise(row)
-            chunkIDs.append(chunkID)
-            documentIDs.append(documentID)
-        }
+    /// Appends one row while loading from the store; the caller holds the write lock. `vector` holds `dimension`
+    /// little-endian Float32 values as stored (the row is normalised here).
+    func appendStoredRow(_ vector: UnsafeRawPointer, chunkID: Int64, documentID: Int64) {
+        reserve(chunkIDs.count + 1)
+        let row = storage + chunkIDs.count * dimension
+        UnsafeMutableRawPointer(row).copyMemory(from: vector, byteCount: dimension * MemoryLayout<Float>.size)
+        normalise(row)
+        chunkIDs.append(chunkID)
+        documentIDs.append(documentID)
     }
 
     func validate(_ vector: [Float], what: String) throws {
