@@ -20,6 +20,10 @@ public final class SQLiteStore: @unchecked Sendable {
         try Self.checkIdentity(connection)
         connection.resetStatements()
         try connection.execute("PRAGMA busy_timeout = 5000")
+        // 16 KiB pages hold ten 384-dimension vectors each (4 KiB pages hold two and leave a quarter empty), so the
+        // index loads from fewer, fuller pages. It only takes effect when the file is created; existing files keep
+        // their page size.
+        try connection.execute("PRAGMA page_size = 16384")
         if path != ":memory:" { try connection.execute("PRAGMA journal_mode = WAL") }
         try connection.execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL")
         try Self.migrate(connection)

@@ -69,6 +69,36 @@ enum Schema {
             DELETE FROM chunks_fts WHERE rowid = old.id;
         END;
         """, fill: { connection in try FullText.indexAllChunks(connection) }),
+        // 3: vectors and cached embeddings move into rowid tables. In the WITHOUT ROWID tables of version 1 a
+        // 1,536-byte vector exceeded what an index b-tree keeps on its page, so every row spilled into an overflow
+        // page of its own (three quarters empty) and a scan hopped between pages: loading 100k vectors read 470 MB.
+        // A rowid table keeps each vector in line, so loading the index is one sequential scan of the table.
+        Migration(sql: """
+        CREATE TABLE vectors_v3 (
+            id INTEGER PRIMARY KEY,
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            fingerprint TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            UNIQUE (chunk_id, fingerprint)
+        );
+        INSERT INTO vectors_v3(chunk_id, fingerprint, vector)
+            SELECT chunk_id, fingerprint, vector FROM vectors ORDER BY chunk_id;
+        DROP TABLE vectors;
+        ALTER TABLE vectors_v3 RENAME TO vectors;
+        CREATE INDEX vectors_by_fingerprint ON vectors(fingerprint);
+
+        CREATE TABLE embedding_cache_v3 (
+            id INTEGER PRIMARY KEY,
+            text_sha256 TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            UNIQUE (text_sha256, fingerprint)
+        );
+        INSERT INTO embedding_cache_v3(text_sha256, fingerprint, vector)
+            SELECT text_sha256, fingerprint, vector FROM embedding_cache;
+        DROP TABLE embedding_cache;
+        ALTER TABLE embedding_cache_v3 RENAME TO embedding_cache;
+        """),
     ]
 
     static var currentVersion: Int { migrations.count }

@@ -77,7 +77,7 @@ struct FullTextTests {
                 """) }
         }
         let upgraded = try SQLiteStore(path: path)
-        #expect(try upgraded.stats().schemaVersion == 2)
+        #expect(try upgraded.stats().schemaVersion == Schema.currentVersion)
         #expect(try upgraded.keywordSearch("full-text", limit: 5).count == 1)
     }
 }
