@@ -31,10 +31,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Half-precision index kernels in C: AVX2 + FMA + F16C chosen at run time, a portable loop elsewhere.
+        .target(name: "CKernels"),
         .target(
             name: "KnowledgeBase",
             dependencies: [
-                "CSQLite", "CCurl", "COpenBLAS",
+                "CSQLite", "CCurl", "COpenBLAS", "CKernels",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]

@@ -16,9 +16,8 @@ extension VectorIndex {
         lock.withWriteLock {
             if documentPaths[documentID] == nil { documentPaths[documentID] = path }
             reserve(chunkIDs.count + rows)
-            let start = storage + chunkIDs.count * dimension
-            start.update(from: vectors.baseAddress!, count: vectors.count)
-            for row in 0..<rows { normalise(start + row * dimension) }
+            let first = chunkIDs.count
+            for row in 0..<rows { storeRow(first + row, from: vectors.baseAddress! + row * dimension) }
             chunkIDs.append(contentsOf: (0..<Int64(rows)).lazy.map { firstChunkID + $0 })
             documentIDs.append(contentsOf: repeatElement(documentID, count: rows))
         }

@@ -8,7 +8,7 @@ extension VectorIndex {
     /// One query over every row: each worker scores its own contiguous range of rows into a small block and keeps
     /// its own top-k; the workers' top-k are merged at the end.
     ///
-    /// A query reads the whole matrix once, so its cost is memory bandwidth. Splitting rows across kb's own threads
+    /// A query reads the whole matrix once (half of it in fp16), so its cost is memory bandwidth. Splitting rows across kb's own threads
     /// uses every core's share of it without waking OpenBLAS's thread pool for every block.
     func searchOne(_ query: UnsafePointer<Float>, k: Int, minScore: Float?, allowed: Set<Int64>?,
                    threads: Int) -> TopK {
@@ -41,13 +41,13 @@ extension VectorIndex {
         var start = range.lowerBound
         while start < range.upperBound {
             let count = min(Self.kernelBlockRows, range.upperBound - start)
-            Self.dotProducts(storage + start * dimension, rows: count, dimension: dimension, query: query, into: scores)
+            dotProducts(firstRow: start, rows: count, query: query, into: scores)
             collect(scores, firstRow: start, count: count, minScore: minScore, allowed: allowed, into: &heap)
             start += count
         }
     }
 
-    /// `out[r] = rows[r] · query` for `rows` consecutive rows of `dimension` floats, with OpenBLAS's SIMD `sdot`.
+    /// `out[r] = rows[r] · query` for `rows` consecutive float32 rows of `dimension`, with OpenBLAS's SIMD `sdot`.
     static func dotProducts(_ matrix: UnsafePointer<Float>, rows: Int, dimension: Int, query: UnsafePointer<Float>,
                             into out: UnsafeMutablePointer<Float>) {
         let n = Int32(dimension)

@@ -10,11 +10,13 @@ extension VectorIndex {
         return lock.withReadLock {
             var result: [Int64: Float] = [:]
             guard !chunkIDs.isEmpty else { return result }
-            for (row, id) in self.chunkIDs.enumerated() where chunkIDs.contains(id) {
-                let base = storage + row * dimension
+            normalised.withUnsafeBufferPointer { query in
                 var dot: Float = 0
-                for j in 0..<dimension { dot += base[j] * normalised[j] }
-                result[id] = dot
+                for (row, id) in self.chunkIDs.enumerated() where chunkIDs.contains(id) {
+                    // The same kernels as a search, so a chunk scores the same whichever way it was found.
+                    dotProducts(firstRow: row, rows: 1, query: query.baseAddress!, into: &dot)
+                    result[id] = dot
+                }
             }
             return result
         }

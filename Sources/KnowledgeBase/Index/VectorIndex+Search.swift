@@ -29,6 +29,9 @@ extension VectorIndex {
 
     /// The exact top `k` for each query: a multi-threaded streaming kernel for a single query, `cblas_sgemm` over
     /// row blocks for more, with the top-k of each block taken while its scores are in cache.
+    ///
+    /// In fp16 the scores are exact for the stored half rows (summed in float32), and may differ from float32 rows'
+    /// scores by about 1e-3, so near-ties can swap places.
     public func search(batch queries: [[Float]], k: Int, filter: SearchFilter = SearchFilter()) throws -> [[Hit]] {
         for (index, query) in queries.enumerated() { try validate(query, what: "query \(index + 1)") }
         var packed = [Float](repeating: 0, count: queries.count * dimension)
@@ -52,13 +55,18 @@ extension VectorIndex {
             let block = Self.batchBlockRows
             let scores = UnsafeMutablePointer<Float>.allocate(capacity: min(block, rows) * queries.count)
             defer { scores.deallocate() }
+            // fp16 rows are widened a block at a time into float32 for `cblas_sgemm`; the widening is exact.
+            let widened = storedPrecision == .fp16
+                ? UnsafeMutablePointer<Float>.allocate(capacity: min(block, rows) * dimension) : nil
+            defer { widened?.deallocate() }
             packed.withUnsafeBufferPointer { q in
                 heaps.withUnsafeMutableBufferPointer { heapBuffer in
                     let shared = SendablePointers(scores: scores, heaps: heapBuffer.baseAddress!)
                     var start = 0
                     while start < rows {
                         let blockRows = min(block, rows - start)
-                        score(q.baseAddress!, queries: queries.count, rows: start..<start + blockRows, into: scores)
+                        score(q.baseAddress!, queries: queries.count, rows: start..<start + blockRows,
+                              widening: widened, into: scores)
                         let first = start
                         let workers = min(threads, queries.count)
                         if workers <= 1 {
@@ -84,10 +92,18 @@ extension VectorIndex {
         }
     }
 
-    // Scores rows × queries into `out` laid out query-major (`out[q * rows.count + r]`).
+    // Scores rows × queries into `out` laid out query-major (`out[q * rows.count + r]`); fp16 rows go through
+    // `widening` first.
     private func score(_ queries: UnsafePointer<Float>, queries count: Int, rows: Range<Int>,
-                       into out: UnsafeMutablePointer<Float>) {
-        let block = storage + rows.lowerBound * dimension
+                       widening scratch: UnsafeMutablePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+        let block: UnsafePointer<Float>
+        if let scratch {
+            HalfKernels.widen(halfRows + rows.lowerBound * dimension, into: scratch, count: rows.count * dimension,
+                              kernel: kernel)
+            block = UnsafePointer(scratch)
+        } else {
+            block = UnsafePointer(floatRows + rows.lowerBound * dimension)
+        }
         let d = Int32(dimension)
         // out (count × rows) = queries (count × d) · blockᵀ (d × rows)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(rows.count), d,

@@ -5,28 +5,44 @@ import Darwin
 #endif
 import Synchronization
 
-/// All vectors of one fingerprint in one contiguous row-major `count × dimension` Float32 buffer, searched exactly.
+/// All vectors of one fingerprint in one contiguous row-major `count × dimension` buffer, searched exactly.
 ///
-/// Rows are L2-normalised on insert, so the dot product BLAS computes is the cosine similarity. A document's rows
-/// are replaced or removed under a write lock, so a search sees either the old or the new version, never a mix.
+/// Rows are L2-normalised on insert, so the dot product computed is the cosine similarity. Rows are held as float32
+/// (scored with BLAS) or, with `IndexPrecision.fp16`, as IEEE halves rounded from the normalised float32 row (scored
+/// with the C kernels in `CKernels`, which read half the bytes). A document's rows are replaced or removed under a
+/// write lock, so a search sees either the old or the new version, never a mix.
 public final class VectorIndex: @unchecked Sendable {
     public let dimension: Int
     let lock = ReadWriteLock()
-    // Guarded by `lock`.
-    var storage: UnsafeMutablePointer<Float>
+    /// The fp16 kernels' implementation; tests force the portable loop.
+    let kernel: HalfKernels.Choice
+    // Guarded by `lock`: `capacity` rows of `rowBytes` each, from malloc (so converting to fp16 can shrink it).
+    var storage: UnsafeMutableRawPointer
+    var storedPrecision: IndexPrecision
     var capacity: Int
     var chunkIDs: [Int64] = []
     var documentIDs: [Int64] = []
     var documentPaths: [Int64: String] = [:]
+    /// One float32 row where an fp16 row is normalised before it is rounded; used by writers, under the write lock.
+    let scratchRow: UnsafeMutablePointer<Float>
     private let threadCount: Atomic<Int>
 
-    /// An empty index for `dimension`-dimensional vectors.
-    public init(dimension: Int, reservingRows rows: Int = 1024) {
+    /// An empty index for `dimension`-dimensional vectors held in `precision` (default float32).
+    public convenience init(dimension: Int, reservingRows rows: Int = 1024, precision: IndexPrecision = .fp32) {
+        self.init(dimension: dimension, reservingRows: rows, precision: precision, kernel: .best)
+    }
+
+    init(dimension: Int, reservingRows rows: Int, precision: IndexPrecision, kernel: HalfKernels.Choice) {
         precondition(dimension > 0, "dimension must be positive")
         self.dimension = dimension
-        self.capacity = max(rows, 16)
-        self.storage = .allocate(capacity: capacity * dimension)
+        self.kernel = kernel
+        self.storedPrecision = precision
+        let reserved = max(rows, 16)
+        self.capacity = reserved
+        self.storage = Self.allocateRows(reserved, bytesPerRow: dimension * precision.bytesPerComponent)
+        self.scratchRow = .allocate(capacity: dimension)
         self.threadCount = Atomic(max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        bindStorage()
     }
 
     /// Threads a search may use (default: the active processor count); single queries also rely on OpenBLAS's own
@@ -36,13 +52,19 @@ public final class VectorIndex: @unchecked Sendable {
         set { threadCount.store(max(1, newValue), ordering: .relaxed) }
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        free(storage)
+        scratchRow.deallocate()
+    }
+
+    /// How rows are held in memory.
+    public var precision: IndexPrecision { lock.withReadLock { storedPrecision } }
 
     /// Number of vectors held.
     public var count: Int { lock.withReadLock { chunkIDs.count } }
 
     /// Bytes of vector data held (what one query has to stream from memory).
-    public var vectorBytes: Int { lock.withReadLock { chunkIDs.count * dimension * MemoryLayout<Float>.size } }
+    public var vectorBytes: Int { lock.withReadLock { chunkIDs.count * rowBytes } }
 
     /// Replaces every row of document `documentID` with `rows` in one step.
     ///
@@ -66,9 +88,7 @@ public final class VectorIndex: @unchecked Sendable {
     /// little-endian Float32 values as stored (the row is normalised here).
     func appendStoredRow(_ vector: UnsafeRawPointer, chunkID: Int64, documentID: Int64) {
         reserve(chunkIDs.count + 1)
-        let row = storage + chunkIDs.count * dimension
-        UnsafeMutableRawPointer(row).copyMemory(from: vector, byteCount: dimension * MemoryLayout<Float>.size)
-        normalise(row)
+        storeRow(chunkIDs.count, from: vector)
         chunkIDs.append(chunkID)
         documentIDs.append(documentID)
     }
@@ -88,7 +108,7 @@ public final class VectorIndex: @unchecked Sendable {
             if documentIDs[row] == documentID {
                 let last = chunkIDs.count - 1
                 if row != last {
-                    (storage + row * dimension).update(from: storage + last * dimension, count: dimension)
+                    (storage + row * rowBytes).copyMemory(from: storage + last * rowBytes, byteCount: rowBytes)
                     chunkIDs[row] = chunkIDs[last]
                     documentIDs[row] = documentIDs[last]
                 }
@@ -103,26 +123,12 @@ public final class VectorIndex: @unchecked Sendable {
         guard rows > capacity else { return }
         var newCapacity = capacity
         while newCapacity < rows { newCapacity *= 2 }
-        let grown = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * dimension)
-        grown.moveInitialize(from: storage, count: chunkIDs.count * dimension)
-        storage.deallocate()
-        storage = grown
-        capacity = newCapacity
+        resizeStorage(rows: newCapacity)
     }
 
     private func appendNormalised(_ vector: [Float], chunkID: Int64, documentID: Int64) {
-        let row = storage + chunkIDs.count * dimension
-        vector.withUnsafeBufferPointer { row.update(from: $0.baseAddress!, count: dimension) }
-        normalise(row)
+        vector.withUnsafeBytes { storeRow(chunkIDs.count, from: $0.baseAddress!) }
         chunkIDs.append(chunkID)
         documentIDs.append(documentID)
-    }
-
-    func normalise(_ row: UnsafeMutablePointer<Float>) {
-        var sum: Float = 0
-        for i in 0..<dimension { sum += row[i] * row[i] }
-        guard sum > 0 else { return }
-        let scale = 1 / sum.squareRoot()
-        for i in 0..<dimension { row[i] *= scale }
     }
 }

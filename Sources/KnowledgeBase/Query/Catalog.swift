@@ -12,10 +12,13 @@ public final class Catalog: Sendable {
     private let lock = ReadWriteLock()
     private let loaded = Mutex<VectorIndex?>(nil)
     private let logger: Logger
+    /// How the loaded index holds its vectors in memory; the store keeps float32 either way.
+    public let precision: IndexPrecision
 
-    public init(store: SQLiteStore, logger: Logger) {
+    public init(store: SQLiteStore, logger: Logger, precision: IndexPrecision = .fp32) {
         self.store = store
         self.logger = logger
+        self.precision = precision
     }
 
     /// Loads the vectors of the active fingerprint into memory if not done yet; nil when nothing is stored.
@@ -28,8 +31,11 @@ public final class Catalog: Sendable {
             let started = ContinuousClock.now
             let index = try VectorIndex.load(from: store, fingerprint: fingerprint,
                                              reservingRows: try store.stats().vectors)
+            // The loader reads float32 rows as stored; narrowing afterwards (in place) keeps it unaware of precision.
+            index.convert(to: precision)
             logger.info("index loaded", metadata: [
                 "index.rows": "\(index.count)", "index.dimension": "\(fingerprint.dimension)",
+                "index.precision": "\(precision)", "index.bytes": "\(index.vectorBytes)",
                 "duration_ms": "\(started.duration(to: .now).milliseconds)",
             ])
             loaded.withLock { $0 = index }

@@ -33,8 +33,10 @@ struct VectorIndexTests {
         return Array(scored.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }.prefix(k))
     }
 
-    func makeIndex(_ rows: [[Float]], dimension: Int, documents: Int = 7) throws -> (VectorIndex, [Int64]) {
-        let index = VectorIndex(dimension: dimension)
+    func makeIndex(_ rows: [[Float]], dimension: Int, documents: Int = 7, precision: IndexPrecision = .fp32)
+        throws -> (VectorIndex, [Int64])
+    {
+        let index = VectorIndex(dimension: dimension, precision: precision)
         let ids = (0..<rows.count).map { Int64($0 * 3 + 1) }
         var byDocument: [Int64: [(chunkID: Int64, vector: [Float])]] = [:]
         for (offset, row) in rows.enumerated() { byDocument[Int64(offset % documents), default: []].append((ids[offset], row)) }
@@ -61,13 +63,14 @@ struct VectorIndexTests {
         }
     }
 
-    @Test func tiesAreBrokenByChunkIDExactly() throws {
+    @Test(arguments: IndexPrecision.allCases)
+    func tiesAreBrokenByChunkIDExactly(precision: IndexPrecision) throws {
         // Small integers are exact in Float32, so every score is exact and ties are true ties.
         let dimension = 4
         let patterns: [[Float]] = [[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 0, 0], [1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0]]
         var rows: [[Float]] = []
         for repeatIndex in 0..<40 { rows.append(patterns[repeatIndex % patterns.count]) }
-        let (index, ids) = try makeIndex(rows, dimension: dimension)
+        let (index, ids) = try makeIndex(rows, dimension: dimension, precision: precision)
         let query: [Float] = [1, 0, 0, 0]
         for k in [1, 3, 7, 14, 40, 100] {
             let expected = scalarTopK(query, rows.map { var r = $0; l2Normalise(&r); return r }, ids: ids, k: k)
@@ -88,8 +91,9 @@ struct VectorIndexTests {
         }
     }
 
-    @Test func filtersByMinimumScoreAndPathPrefix() throws {
-        let index = VectorIndex(dimension: 2)
+    @Test(arguments: IndexPrecision.allCases)
+    func filtersByMinimumScoreAndPathPrefix(precision: IndexPrecision) throws {
+        let index = VectorIndex(dimension: 2, precision: precision)
         try index.replaceDocument(1, path: "kubernetes/pods.md", rows: [(10, [1, 0]), (11, [0.6, 0.8])])
         try index.replaceDocument(2, path: "databases/pg.md", rows: [(20, [0.8, 0.6]), (21, [0, 1])])
         #expect(try index.search([1, 0], k: 10, filter: SearchFilter(minScore: 0.7)).map(\.chunkID) == [10, 20])
@@ -97,8 +101,9 @@ struct VectorIndexTests {
         #expect(try index.search([1, 0], k: 10, filter: SearchFilter(pathPrefix: "nowhere/")).isEmpty)
     }
 
-    @Test func replaceAndRemoveKeepOtherDocumentsIntact() throws {
-        let index = VectorIndex(dimension: 2, reservingRows: 1)
+    @Test(arguments: IndexPrecision.allCases)
+    func replaceAndRemoveKeepOtherDocumentsIntact(precision: IndexPrecision) throws {
+        let index = VectorIndex(dimension: 2, reservingRows: 1, precision: precision)
         try index.replaceDocument(1, path: "a.md", rows: [(1, [1, 0]), (2, [0, 1])])
         try index.replaceDocument(2, path: "b.md", rows: [(3, [1, 1])])
         try index.replaceDocument(1, path: "a.md", rows: [(4, [-1, 0])])
@@ -109,8 +114,9 @@ struct VectorIndexTests {
         #expect(try index.search([1, 0], k: 10).map(\.chunkID) == [4])
     }
 
-    @Test func edgeCases() throws {
-        let index = VectorIndex(dimension: 3)
+    @Test(arguments: IndexPrecision.allCases)
+    func edgeCases(precision: IndexPrecision) throws {
+        let index = VectorIndex(dimension: 3, precision: precision)
         #expect(try index.search([1, 0, 0], k: 5).isEmpty, "an empty index returns nothing")
         try index.replaceDocument(1, path: "a.md", rows: [(1, [1, 0, 0]), (2, [0, 2, 0])])
         #expect(try index.search([1, 0, 0], k: 0).isEmpty)

@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension VectorIndex {
+    /// Bytes one row takes in the current precision.
+    var rowBytes: Int { dimension * storedPrecision.bytesPerComponent }
+
+    /// The rows as float32; only while `storedPrecision` is `.fp32`.
+    var floatRows: UnsafeMutablePointer<Float> { storage.assumingMemoryBound(to: Float.self) }
+
+    /// The rows as IEEE half bit patterns; only while `storedPrecision` is `.fp16`.
+    var halfRows: UnsafeMutablePointer<UInt16> { storage.assumingMemoryBound(to: UInt16.self) }
+
+    /// Writes `vector` (`dimension` float32 values, any length) at `row`, L2-normalised, in the index's precision;
+    /// the caller holds the write lock and has reserved the row.
+    func storeRow(_ row: Int, from vector: UnsafeRawPointer) {
+        let bytes = dimension * MemoryLayout<Float>.size
+        switch storedPrecision {
+        case .fp32:
+            let target = floatRows + row * dimension
+            UnsafeMutableRawPointer(target).copyMemory(from: vector, byteCount: bytes)
+            normalise(target)
+        case .fp16:
+            // Normalised in float32 first, so the half row is the rounding of the exact unit vector.
+            UnsafeMutableRawPointer(scratchRow).copyMemory(from: vector, byteCount: bytes)
+            normalise(scratchRow)
+            HalfKernels.narrow(scratchRow, into: halfRows + row * dimension, count: dimension, kernel: kernel)
+        }
+    }
+
+    func normalise(_ row: UnsafeMutablePointer<Float>) {
+        var sum: Float = 0
+        for i in 0..<dimension { sum += row[i] * row[i] }
+        guard sum > 0 else { return }
+        let scale = 1 / sum.squareRoot()
+        for i in 0..<dimension { row[i] *= scale }
+    }
+
+    /// Scores rows `start ..< start + rows` against a normalised float32 query into `out`, in either precision.
+    func dotProducts(firstRow start: Int, rows: Int, query: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        switch storedPrecision {
+        case .fp32:
+            Self.dotProducts(floatRows + start * dimension, rows: rows, dimension: dimension, query: query, into: out)
+        case .fp16:
+            HalfKernels.dotProducts(halfRows + start * dimension, rows: rows, dimension: dimension, query: query,
+                                    into: out, kernel: kernel)
+        }
+    }
+
+    /// Re-stores every row in `precision`; nothing happens when the index already holds it.
+    ///
+    /// To fp16 the rows are rounded in place, block by block, and the buffer then shrinks to half, so memory never
+    /// exceeds what the float32 rows took. Back to fp32 the halves are widened exactly: the rounding is not undone.
+    /// Searches wait while the rows are converted.
+    public func convert(to precision: IndexPrecision) {
+        lock.withWriteLock {
+            guard precision != storedPrecision else { return }
+            let rows = chunkIDs.count
+            switch precision {
+            case .fp16:
+                let blockRows = 1024
+                let block = UnsafeMutablePointer<UInt16>.allocate(capacity: blockRows * dimension)
+                defer { block.deallocate() }
+                var start = 0
+                while start < rows {
+                    let count = min(blockRows, rows - start)
+                    HalfKernels.narrow(floatRows + start * dimension, into: block, count: count * dimension,
+                                       kernel: kernel)
+                    // Half rows land at half the offset: only float rows already read are overwritten.
+                    (storage + start * dimension * 2).copyMemory(from: block, byteCount: count * dimension * 2)
+                    start += count
+                }
+                storedPrecision = .fp16
+                resizeStorage(rows: capacity)
+            case .fp32:
+                let widened = Self.allocateRows(capacity, bytesPerRow: dimension * MemoryLayout<Float>.size)
+                HalfKernels.widen(halfRows, into: widened.assumingMemoryBound(to: Float.self), count: rows * dimension,
+                                  kernel: kernel)
+                free(storage)
+                storage = widened
+                storedPrecision = .fp32
+            }
+            bindStorage()
+        }
+    }
+
+    /// Reallocates the rows to hold `rows` rows of the current precision, keeping what is stored.
+    func resizeStorage(rows: Int) {
+        guard let grown = realloc(storage, max(1, rows * rowBytes)) else {
+            fatalError("out of memory: cannot hold \(rows) index rows of \(rowBytes) bytes")
+        }
+        storage = grown
+        capacity = rows
+        bindStorage()
+    }
+
+    static func allocateRows(_ rows: Int, bytesPerRow: Int) -> UnsafeMutableRawPointer {
+        guard let memory = malloc(max(1, rows * bytesPerRow)) else {
+            fatalError("out of memory: cannot hold \(rows) index rows of \(bytesPerRow) bytes")
+        }
+        return memory
+    }
+
+    func bindStorage() {
+        switch storedPrecision {
+        case .fp32: storage.bindMemory(to: Float.self, capacity: capacity * dimension)
+        case .fp16: storage.bindMemory(to: UInt16.self, capacity: capacity * dimension)
+        }
+    }
+}
