@@ -1,4 +1,6 @@
 import CSQLite
+import Dispatch
+import Foundation
 
 extension VectorIndex {
     /// An index holding every stored vector of `fingerprint`, read in one sequential pass over the vectors table.
@@ -6,12 +8,19 @@ extension VectorIndex {
     /// Vectors are stored in line in a rowid table, so the scan reads the table's pages in order and copies each
     /// BLOB straight into the index. Each chunk's document comes from the chunks' (document, ordinal) index, read
     /// beforehand as one id range per document (a document's chunks are written in one transaction, so their ids are
-    /// consecutive); the chunks' text is never read.
+    /// consecutive); the chunks' text is never read. Rows go straight into `precision`.
     /// - Throws: `StoreError.corruptVector` for a BLOB of the wrong size, or the SQLite error.
-    static func load(from store: SQLiteStore, fingerprint: EmbeddingFingerprint, reservingRows rows: Int) throws
-        -> VectorIndex
+    static func load(from store: SQLiteStore, fingerprint: EmbeddingFingerprint, reservingRows rows: Int,
+                     precision: IndexPrecision = .fp32) throws -> VectorIndex
     {
-        let index = VectorIndex(dimension: fingerprint.dimension, reservingRows: rows)
+        let index = VectorIndex(dimension: fingerprint.dimension, reservingRows: rows, precision: precision)
+        // The kernel maps the buffer's pages on another core while this one reads the file.
+        let prefaulted = DispatchSemaphore(value: 0)
+        Thread {
+            index.prefaultStorage()
+            prefaulted.signal()
+        }.start()
+        defer { prefaulted.wait() }
         try store.withConnection { connection in
             var paths: [Int64: String] = [:]
             let documents = try connection.prepare("SELECT id, path FROM documents")

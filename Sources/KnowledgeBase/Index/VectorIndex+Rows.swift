@@ -1,3 +1,4 @@
+import COpenBLAS
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -31,12 +32,13 @@ extension VectorIndex {
         }
     }
 
+    /// Scales `row` to unit length; a zero row stays zero, and a row already of unit length (as embedders return
+    /// them) is left as it is.
     func normalise(_ row: UnsafeMutablePointer<Float>) {
-        var sum: Float = 0
-        for i in 0..<dimension { sum += row[i] * row[i] }
-        guard sum > 0 else { return }
-        let scale = 1 / sum.squareRoot()
-        for i in 0..<dimension { row[i] *= scale }
+        let n = Int32(dimension)
+        let sum = cblas_sdot(n, row, 1, row, 1)
+        guard sum > 0, abs(sum - 1) > 1e-6 else { return }
+        cblas_sscal(n, 1 / sum.squareRoot(), row, 1)
     }
 
     /// Scores rows `start ..< start + rows` against a normalised float32 query into `out`, in either precision.
@@ -94,6 +96,7 @@ extension VectorIndex {
         }
         storage = grown
         capacity = rows
+        Self.adviseHugePages(grown, bytes: rows * rowBytes)
         bindStorage()
     }
 
@@ -101,7 +104,33 @@ extension VectorIndex {
         guard let memory = malloc(max(1, rows * bytesPerRow)) else {
             fatalError("out of memory: cannot hold \(rows) index rows of \(bytesPerRow) bytes")
         }
+        adviseHugePages(memory, bytes: rows * bytesPerRow)
         return memory
+    }
+
+    /// Asks Linux to back a large buffer with 2 MiB pages: a million 384-float rows then take 750 page faults
+    /// instead of 375,000, and scans miss the TLB less. Advice only; ignored where not supported.
+    static func adviseHugePages(_ memory: UnsafeMutableRawPointer, bytes: Int) {
+        guard bytes >= 4 << 20 else { return }
+        advise(memory, bytes: bytes, 14)  // MADV_HUGEPAGE
+    }
+
+    /// Faults in every page of the reserved rows (without writing them) so a loader copying rows in does not stop
+    /// at each new page: Linux's `MADV_POPULATE_WRITE` (5.14+), run on another thread while the rows are read.
+    /// Safe while rows are being written: it maps pages and leaves their contents alone.
+    func prefaultStorage() {
+        Self.advise(storage, bytes: capacity * rowBytes, 23)  // MADV_POPULATE_WRITE; fails harmlessly before 5.14
+    }
+
+    // madvise on the whole pages inside `bytes` from `memory` (malloc's large blocks start 16 bytes into a page).
+    private static func advise(_ memory: UnsafeMutableRawPointer, bytes: Int, _ advice: Int32) {
+        #if os(Linux)
+        let page = 4096
+        let start = (Int(bitPattern: memory) + page - 1) / page * page
+        let end = (Int(bitPattern: memory) + bytes) / page * page
+        guard end > start else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, advice)
+        #endif
     }
 
     func bindStorage() {

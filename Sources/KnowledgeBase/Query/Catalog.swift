@@ -30,9 +30,7 @@ public final class Catalog: Sendable {
             guard let fingerprint = try store.fingerprint() else { return nil }
             let started = ContinuousClock.now
             let index = try VectorIndex.load(from: store, fingerprint: fingerprint,
-                                             reservingRows: try store.stats().vectors)
-            // The loader reads float32 rows as stored; narrowing afterwards (in place) keeps it unaware of precision.
-            index.convert(to: precision)
+                                             reservingRows: try store.vectorCount(fingerprint), precision: precision)
             logger.info("index loaded", metadata: [
                 "index.rows": "\(index.count)", "index.dimension": "\(fingerprint.dimension)",
                 "index.precision": "\(precision)", "index.bytes": "\(index.vectorBytes)",

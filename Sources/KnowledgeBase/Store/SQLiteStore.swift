@@ -122,6 +122,13 @@ public final class SQLiteStore: @unchecked Sendable {
         try withConnection { try $0.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
     }
 
+    /// Number of vectors stored under `fingerprint`.
+    public func vectorCount(_ fingerprint: EmbeddingFingerprint) throws -> Int {
+        try withConnection {
+            Int(try Self.scalar($0, "SELECT count(*) FROM vectors WHERE fingerprint = ?", .text(fingerprint.key)))
+        }
+    }
+
     /// Counts for `kb stats`.
     public func stats() throws -> StoreStats {
         let fingerprint = try fingerprint()
