@@ -53,6 +53,9 @@ struct HealthRoutes: Sendable {
         var extra: [(name: String, type: String, help: String, value: Double)] = []
         let vectors = dependencies.catalog.read { $0?.count ?? 0 }
         extra.append(("kb_index_vectors", "gauge", "Vectors held in the in-memory index.", Double(vectors)))
+        let bytes = dependencies.catalog.read { $0?.vectorBytes ?? 0 }
+        extra.append(("kb_index_bytes", "gauge", "Bytes of vector data in the in-memory index (fp32 or fp16 rows).",
+                      Double(bytes)))
         if let ollama = dependencies.embedder as? OllamaClient {
             let counts = ollama.counts
             extra.append(("kb_embedding_requests_total", "counter", "HTTP requests sent to the embedder.",

@@ -91,7 +91,7 @@ struct EvalCommand: AsyncParsableCommand {
         guard corpus != nil || FileManager.default.fileExists(atPath: databasePath) else {
             throw QueryError.emptyKnowledgeBase(path: databasePath)
         }
-        let catalog = Catalog(store: try SQLiteStore(path: databasePath), logger: logger)
+        let catalog = Catalog(store: try SQLiteStore(path: databasePath), logger: logger, precision: global.indexPrecision)
         let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         if let corpus {
             Output.note("ingesting \(corpus) into \(global.db == nil ? "a temporary database" : databasePath)…")
@@ -149,7 +149,7 @@ struct EvalCommand: AsyncParsableCommand {
         var rows: [SweepRow] = []
         for tokens in grid.chunkTokens {
             let path = scratch.appendingPathComponent("sweep-\(tokens).sqlite").path
-            let copy = Catalog(store: try SQLiteStore(path: path), logger: logger)
+            let copy = Catalog(store: try SQLiteStore(path: path), logger: logger, precision: global.indexPrecision)
             Output.note("sweep: ingesting \(corpus) with \(tokens)-token chunks…")
             _ = try await EvalCorpus.ingest(corpus, into: copy, embedder: client, chunkTokens: tokens, logger: logger)
             let deep = try await Evaluator(catalog: copy, embedder: client, mode: mode, logger: logger).run(questions, depth: depth)

@@ -25,6 +25,7 @@ struct KB: AsyncParsableCommand {
               KB_TEMPLATES     directory of NAME.mustache prompt templates
               KB_API_TOKEN     kb serve: bearer token for writes (KB_READ_TOKEN for reads)
               OLLAMA_HOST      where Ollama listens (default http://127.0.0.1:11434)
+              KB_PRECISION     in-memory index: fp32 (default) or fp16 (half the memory)
               KB_LOG_LEVEL     trace, debug, info, warning (default), error
             """,
         subcommands: [

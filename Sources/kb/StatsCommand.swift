@@ -12,15 +12,38 @@ struct StatsCommand: AsyncParsableCommand {
     func run() async throws {
         let catalog = try global.openCatalog(logger: global.makeLogger())
         let stats = try catalog.store.stats()
-        if json { return try Output.printJSON(stats) }
+        let precision = catalog.precision
+        let indexBytes = stats.vectors * (stats.fingerprint?.dimension ?? 0) * precision.bytesPerComponent
+        if json { return try Output.printJSON(StatsOutput(stats: stats, indexPrecision: precision, indexBytes: indexBytes)) }
         print("knowledge base: \(catalog.store.path) (schema \(stats.schemaVersion), "
             + String(format: "%.1f MB)", Double(stats.fileBytes) / 1e6))
         print("documents: \(stats.documents)\nchunks: \(stats.chunks)\nvectors: \(stats.vectors)")
         print("embedding cache: \(stats.cachedEmbeddings) entries")
         if let fingerprint = stats.fingerprint {
             print("embedder: \(fingerprint)" + (fingerprint.embedder == "hash" ? " (lexical)" : ""))
+            let other: IndexPrecision = precision == .fp32 ? .fp16 : .fp32
+            print("index in memory: \(precision), " + String(format: "%.1f MB", Double(indexBytes) / 1e6)
+                + " (\(stats.vectors) × \(fingerprint.dimension); \(other) would take "
+                + String(format: "%.1f MB", Double(indexBytes * other.bytesPerComponent / precision.bytesPerComponent) / 1e6)
+                + ", --precision or KB_PRECISION)")
         } else {
             print("embedder: none yet (empty knowledge base)")
         }
+    }
+}
+
+/// `kb stats --json`: the store's figures plus what the index takes in memory at the chosen precision.
+private struct StatsOutput: Encodable {
+    var stats: StoreStats
+    var indexPrecision: IndexPrecision
+    var indexBytes: Int
+
+    private enum CodingKeys: String, CodingKey { case indexPrecision, indexBytes }
+
+    func encode(to encoder: any Encoder) throws {
+        try stats.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(indexPrecision, forKey: .indexPrecision)
+        try container.encode(indexBytes, forKey: .indexBytes)
     }
 }

