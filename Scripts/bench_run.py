@@ -54,10 +54,11 @@ def load_times(kb, data_dir, sizes):
     rows = []
     for n in sizes:
         db = os.path.join(data_dir, f"load-{bench_search.size_label(n)}x384.sqlite")
-        log(f"index load {bench_search.size_label(n)}×384 (creates {db} on first use)…")
-        out = subprocess.run([kb, "bench", "load", "--db", db, "--count", str(n), "--dimension", "384"], check=True,
-                             capture_output=True, text=True)
-        rows.append(json.loads(out.stdout))
+        for precision in ("fp32", "fp16"):
+            log(f"index load {bench_search.size_label(n)}×384 {precision} (creates {db} on first use)…")
+            out = subprocess.run([kb, "bench", "load", "--db", db, "--count", str(n), "--dimension", "384",
+                                  "--precision", precision], check=True, capture_output=True, text=True)
+            rows.append(json.loads(out.stdout))
     return rows
 
 
@@ -128,26 +129,37 @@ def markdown(report):
              + "; ".join(f"{os.path.basename(b['filepath'])} {b['version']} {b['architecture']}" for b in m["blas"]) + ".",
              "",
              f"Read bandwidth: kb streaming sum {', '.join(f'{t} thread(s) {v} GB/s' for t, v in bw['kb_stream_gb_per_s'].items())}; "
-             f"numpy sum {bw['numpy_sum_gb_per_s']} GB/s. Physical limit per query = N·d·4 bytes ÷ {bw['best_gb_per_s']:.2f} GB/s (best).",
-             "", "## Exact top-10 search (same vectors, same 256 queries for every tool)", "",
-             "| N × d | tool | threads | single p50 ms | single mean ms | × limit | single q/s | × FAISS single | batch-256 ms | batch q/s | × FAISS batch | same top-10 (single / batch) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+             f"numpy sum {bw['numpy_sum_gb_per_s']} GB/s. Physical limit per query = bytes of the index "
+             f"(N·d·4 in fp32, N·d·2 in fp16) ÷ {bw['best_gb_per_s']:.2f} GB/s (best).",
+             "", "## Top-10 search (same vectors, same 256 queries for every tool)", "",
+             "| N × d | tool | threads | single p50 ms | single mean ms | × limit | single q/s | × FAISS single | batch-256 ms | batch q/s | × FAISS batch | same top-10 (single / batch) | recall@10 (single / batch) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for row in report["search"]:
-        faiss_row = next(r for r in report["search"] if r["tool"] == "faiss" and r["n"] == row["n"]
+        # fp16 rows are compared with FAISS's fp16 index, fp32 rows with IndexFlatIP.
+        baseline = "faiss-sq-fp16" if row.get("precision") == "fp16" else "faiss"
+        faiss_row = next(r for r in report["search"] if r["tool"] == baseline and r["n"] == row["n"]
                          and r["d"] == row["d"] and r["threads"] == row["threads"])
         limit_ms = row["bytes_per_query"] / (bw["best_gb_per_s"] * 1e9) * 1000
         lines.append(f"| {bench_search.size_label(row['n'])} × {row['d']} | {row['tool']} | {row['threads']} | "
                      f"{fmt(row['single_p50_ms'])} | {fmt(row['single_mean_ms'])} | {fmt(row['single_mean_ms'] / limit_ms)} | "
                      f"{fmt(row['single_qps'], 1)} | {fmt(faiss_row['single_mean_ms'] / row['single_mean_ms'])} | "
                      f"{fmt(row['batch_ms'], 1)} | {fmt(row['batch_qps'], 0)} | {fmt(row['batch_qps'] / faiss_row['batch_qps'])} | "
-                     f"{row['same_top10_single']:.0%} / {row['same_top10_batch']:.0%} |")
-    lines += ["", "× limit: mean single-query latency ÷ (N·d·4 ÷ bandwidth), 1.00 is the physical limit. "
-              "× FAISS: how many times faster than FAISS IndexFlatIP with the same threads (above 1 is faster). "
-              "Same top-10: share of queries whose ten ids equal the first tool's (FAISS, 1 thread).", ""]
+                     f"{row['same_top10_single']:.0%} / {row['same_top10_batch']:.0%} | "
+                     f"{row.get('recall_at_10_single', 1):.4f} / {row.get('recall_at_10_batch', 1):.4f} |")
+    lines += ["", "Tools: faiss = IndexFlatIP, numpy = matvec + argpartition, kb = kb's index in fp32; "
+              "faiss-sq-fp16 = IndexScalarQuantizer QT_fp16 (inner product), kb-fp16 = kb's index with --precision fp16. "
+              "× limit: mean single-query latency ÷ (bytes of the index ÷ bandwidth), 1.00 is the physical limit; "
+              "fp16 indexes hold N·d·2 bytes. "
+              "× FAISS: how many times faster than FAISS with the same threads and precision (IndexFlatIP for fp32 "
+              "rows, IndexScalarQuantizer fp16 for fp16 rows; above 1 is faster). "
+              "Same top-10: share of queries whose ten ids equal the exact reference's (FAISS IndexFlatIP, 1 thread) in "
+              "the same order; recall@10: share of the reference's ten ids found.", ""]
     if report.get("load"):
-        lines += ["## Index load from the SQLite file", "", "| vectors | d | file MB | best ms | median ms |", "|---:|---:|---:|---:|---:|"]
+        lines += ["## Index load from the SQLite file", "", "| vectors | d | precision | file MB | best ms | median ms |",
+                  "|---:|---:|---|---:|---:|---:|"]
         for row in report["load"]:
-            lines.append(f"| {row['rows']:,} | {row['dimension']} | {row['fileBytes'] / 1e6:,.0f} | "
+            lines.append(f"| {row['rows']:,} | {row['dimension']} | {row.get('precision', 'fp32')} | "
+                         f"{row['fileBytes'] / 1e6:,.0f} | "
                          f"{fmt(row['bestMilliseconds'], 0)} | {fmt(row['medianMilliseconds'], 0)} |")
         lines.append("")
     ingest_result = report.get("ingest")

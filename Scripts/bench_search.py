@@ -1,4 +1,5 @@
-"""Vector search part of Scripts/bench: kb's index vs numpy vs FAISS IndexFlatIP on the same random unit vectors."""
+"""Vector search part of Scripts/bench: kb's index vs numpy vs FAISS IndexFlatIP on the same random unit vectors, and
+kb's fp16 index vs FAISS IndexScalarQuantizer QT_fp16, with recall@10 against the exact float32 top-10."""
 import json, os, subprocess, time
 import numpy as np
 
@@ -99,11 +100,12 @@ def run_faiss(index, queries, threads, singles, batches):
     return summary(single_times, batch_times), np.array(ids), batch_ids
 
 
-def run_kb(kb, base_path, query_path, d, threads, singles, batches, scratch):
+def run_kb(kb, base_path, query_path, d, threads, singles, batches, scratch, precision="fp32"):
     prefix = os.path.join(scratch, "kb-ids")
     out = subprocess.run([kb, "bench", "search", "--vectors", base_path, "--queries", query_path, "--dimension", str(d),
                           "--threads", str(threads), "--single", str(singles), "--batch-size", str(BATCH),
-                          "--batches", str(batches), "--ids-out", prefix], check=True, capture_output=True, text=True)
+                          "--batches", str(batches), "--ids-out", prefix, "--precision", precision],
+                         check=True, capture_output=True, text=True)
     result = json.loads(out.stdout)
     ids = np.fromfile(prefix + "-single.i64", dtype=np.int64).reshape(singles, K)
     batch_ids = np.fromfile(prefix + "-batch.i64", dtype=np.int64).reshape(BATCH, K)
@@ -118,31 +120,47 @@ def same_top10(a, b):
     return float(np.mean([list(x) == list(y) for x, y in zip(a, b)]))
 
 
+def recall_at_10(found, exact):
+    """Share of the exact top-10 ids found, over all queries."""
+    return float(np.mean([len(set(x) & set(y)) / K for x, y in zip(found, exact)]))
+
+
+# (tool, precision): fp32 rows first, so the first row (FAISS IndexFlatIP, 1 thread) is the exact reference.
+TOOLS = (("faiss", "fp32"), ("numpy", "fp32"), ("kb", "fp32"), ("faiss-sq-fp16", "fp16"), ("kb-fp16", "fp16"))
+
+
 def bench_size(kb, data_dir, n, d, threads_list, log):
     import faiss
     base_path, query_path, base, queries = dataset(data_dir, n, d)
-    bytes_per_query = n * d * 4
-    singles = max(10, min(200, int(2e9 / bytes_per_query)))
-    batches = max(1, min(10, int(4e9 / (bytes_per_query * 4))))
+    singles = max(10, min(200, int(2e9 / (n * d * 4))))
+    batches = max(1, min(10, int(4e9 / (n * d * 4 * 4))))
     index = faiss.IndexFlatIP(d)
     index.add(base)
+    half = faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    half.train(base)
+    half.add(base)
     rows = []
     reference = None
     for threads in threads_list:
-        for tool in ("faiss", "numpy", "kb"):
+        for tool, precision in TOOLS:
             log(f"  {size_label(n)}×{d} {tool} {threads} thread(s)…")
             if tool == "faiss":
                 result, ids, batch_ids = run_faiss(index, queries, threads, singles, batches)
+            elif tool == "faiss-sq-fp16":
+                result, ids, batch_ids = run_faiss(half, queries, threads, singles, batches)
             elif tool == "numpy":
                 result, ids, batch_ids = run_numpy(base, queries, threads, singles, batches)
             else:
-                result, ids, batch_ids = run_kb(kb, base_path, query_path, d, threads, singles, batches, data_dir)
+                result, ids, batch_ids = run_kb(kb, base_path, query_path, d, threads, singles, batches, data_dir,
+                                                precision)
             if reference is None:
                 reference = (ids, batch_ids)
-            result.update(tool=tool, n=n, d=d, threads=threads, singles=singles, batches=batches,
-                          bytes_per_query=bytes_per_query,
+            result.update(tool=tool, precision=precision, n=n, d=d, threads=threads, singles=singles,
+                          batches=batches, bytes_per_query=n * d * (2 if precision == "fp16" else 4),
                           same_top10_single=same_top10(ids, reference[0]),
-                          same_top10_batch=same_top10(batch_ids, reference[1]))
+                          same_top10_batch=same_top10(batch_ids, reference[1]),
+                          recall_at_10_single=recall_at_10(ids, reference[0]),
+                          recall_at_10_batch=recall_at_10(batch_ids, reference[1]))
             rows.append(result)
-    del index
+    del index, half
     return rows

@@ -13,6 +13,8 @@ extension BenchCommand {
         @Option(help: "Dimension of the synthetic vectors.") var dimension: Int = 384
         @Option(help: "Chunks per synthetic document.") var chunksPerDocument: Int = 1000
         @Option(help: "Timed loads (the best and the median are reported).") var runs: Int = 3
+        @Option(help: "In-memory precision of the loaded index: fp32 or fp16 (narrowed after loading).")
+        var precision: IndexPrecision = .fp32
 
         func run() async throws {
             var logger = Logger(label: "kb.bench")
@@ -25,20 +27,22 @@ extension BenchCommand {
             var rows = 0
             for _ in 0..<runs {
                 times.append(try Search.time {
-                    let catalog = Catalog(store: try SQLiteStore(path: db), logger: logger)
+                    let catalog = Catalog(store: try SQLiteStore(path: db), logger: logger, precision: precision)
                     rows = try catalog.loadIndex()?.count ?? 0
                 })
             }
             let sorted = times.sorted()
             let size = (try FileManager.default.attributesOfItem(atPath: db)[.size] as? Int) ?? 0
-            try Output.printJSON(LoadResult(rows: rows, dimension: dimension, fileBytes: size,
+            try Output.printJSON(LoadResult(rows: rows, dimension: dimension, precision: precision, fileBytes: size,
                                             createSeconds: createSeconds, loadMilliseconds: times,
                                             bestMilliseconds: sorted.first ?? 0,
                                             medianMilliseconds: sorted.isEmpty ? 0 : sorted[sorted.count / 2]))
         }
 
         struct LoadResult: Encodable {
-            var rows, dimension, fileBytes: Int
+            var rows, dimension: Int
+            var precision: IndexPrecision
+            var fileBytes: Int
             var createSeconds: Double?
             var loadMilliseconds: [Double]
             var bestMilliseconds, medianMilliseconds: Double

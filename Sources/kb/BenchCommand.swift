@@ -22,6 +22,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Queries per batch.") var batchSize: Int = 256
         @Option(help: "Batches to time.") var batches: Int = 1
         @Option(help: "Write top-k row ids (int64) to PREFIX-single.i64 and PREFIX-batch.i64.") var idsOut: String?
+        @Option(help: "In-memory precision of the index: fp32 or fp16.") var precision: IndexPrecision = .fp32
 
         func run() async throws {
             BLASRuntime.setThreads(threads)
@@ -35,7 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
                 Array(queryFile.buffer[($0 * dimension)..<(($0 + 1) * dimension)])
             }
             guard !queryRows.isEmpty else { throw ValidationError("no queries in \(queries)") }
-            let index = VectorIndex(dimension: dimension, reservingRows: rows)
+            let index = VectorIndex(dimension: dimension, reservingRows: rows, precision: precision)
             index.searchThreads = threads
             let built = try Self.time { try index.appendRows(base.buffer, firstChunkID: 0, documentID: 1, path: "bench") }
             _ = try index.search(queryRows[0], k: k)
@@ -63,7 +64,8 @@ struct BenchCommand: AsyncParsableCommand {
             let singleMean = singleTimes.reduce(0, +) / Double(max(1, singleTimes.count))
             let batchMean = batchTimes.reduce(0, +) / Double(max(1, batchTimes.count))
             try Output.printJSON(SearchResult(
-                count: rows, dimension: dimension, threads: threads, blasCore: BLASRuntime.coreName,
+                count: rows, dimension: dimension, threads: threads, precision: precision,
+                vectorBytes: index.vectorBytes, blasCore: BLASRuntime.coreName,
                 blasThreads: BLASRuntime.threads, buildMilliseconds: built,
                 single: .init(queries: single, p50Milliseconds: sorted.isEmpty ? 0 : sorted[sorted.count / 2],
                               meanMilliseconds: singleMean, queriesPerSecond: singleMean > 0 ? 1000 / singleMean : 0),
@@ -75,6 +77,8 @@ struct BenchCommand: AsyncParsableCommand {
             struct Single: Encodable { var queries: Int; var p50Milliseconds, meanMilliseconds, queriesPerSecond: Double }
             struct Batch: Encodable { var size, batches: Int; var meanMilliseconds, queriesPerSecond: Double }
             var count, dimension, threads: Int
+            var precision: IndexPrecision
+            var vectorBytes: Int
             var blasCore: String
             var blasThreads: Int
             var buildMilliseconds: Double
