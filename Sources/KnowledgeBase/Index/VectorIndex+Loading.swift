@@ -14,13 +14,17 @@ extension VectorIndex {
                      precision: IndexPrecision = .fp32) throws -> VectorIndex
     {
         let index = VectorIndex(dimension: fingerprint.dimension, reservingRows: rows, precision: precision)
-        // The kernel maps the buffer's pages on another core while this one reads the file.
+        // The kernel maps the reserved buffer's pages on another core while this one reads the file. The buffer
+        // only moves when more rows arrive than were counted (another process wrote meanwhile): that waits first.
+        let reserved = (memory: SendableMemory(pointer: index.storage), bytes: index.capacity * index.rowBytes,
+                        rows: index.capacity)
         let prefaulted = DispatchSemaphore(value: 0)
+        var prefaulting = true
         Thread {
-            index.prefaultStorage()
+            VectorIndex.prefault(reserved.memory.pointer, bytes: reserved.bytes)
             prefaulted.signal()
         }.start()
-        defer { prefaulted.wait() }
+        defer { if prefaulting { prefaulted.wait() } }
         try store.withConnection { connection in
             var paths: [Int64: String] = [:]
             let documents = try connection.prepare("SELECT id, path FROM documents")
@@ -35,6 +39,10 @@ extension VectorIndex {
                     let chunkID = vectors.int(0)
                     // A vector whose chunk is gone (foreign keys were off) is not part of the knowledge base.
                     guard let documentID = owners.document(of: chunkID) else { continue }
+                    if prefaulting && index.chunkIDs.count == reserved.rows {
+                        prefaulted.wait()
+                        prefaulting = false
+                    }
                     try vectors.withBlob(1) { blob in
                         guard blob.count == bytes else {
                             throw StoreError.corruptVector(chunkID: chunkID, bytes: blob.count,
@@ -94,4 +102,9 @@ struct ChunkOwners {
         }
         return scattered[id]
     }
+}
+
+/// The index buffer handed to the prefault thread, which only passes it to `madvise`.
+private struct SendableMemory: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
 }

@@ -115,11 +115,11 @@ extension VectorIndex {
         advise(memory, bytes: bytes, 14)  // MADV_HUGEPAGE
     }
 
-    /// Faults in every page of the reserved rows (without writing them) so a loader copying rows in does not stop
-    /// at each new page: Linux's `MADV_POPULATE_WRITE` (5.14+), run on another thread while the rows are read.
-    /// Safe while rows are being written: it maps pages and leaves their contents alone.
-    func prefaultStorage() {
-        Self.advise(storage, bytes: capacity * rowBytes, 23)  // MADV_POPULATE_WRITE; fails harmlessly before 5.14
+    /// Faults in every page of `bytes` from `memory` (without writing them) so a loader copying rows in does not
+    /// stop at each new page: Linux's `MADV_POPULATE_WRITE` (5.14+), run on another thread while the rows are read.
+    /// Safe while rows are being written there: it maps pages and leaves their contents alone.
+    static func prefault(_ memory: UnsafeMutableRawPointer, bytes: Int) {
+        advise(memory, bytes: bytes, 23)  // MADV_POPULATE_WRITE; fails harmlessly before 5.14
     }
 
     // madvise on the whole pages inside `bytes` from `memory` (malloc's large blocks start 16 bytes into a page).

@@ -69,6 +69,21 @@ struct VectorStorageTests {
         #expect(Dictionary(grouping: hits, by: \.documentID).mapValues(\.count) == [1: 7, 2: 7, 3: 7, 4: 7])
     }
 
+    @Test func moreRowsThanReservedStillLoadInFullInEitherPrecision() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let catalog = try makeCatalog(in: directory)
+        try fill(catalog, documents: 6)
+        let live = try #require(try catalog.loadIndex())
+        for precision in IndexPrecision.allCases {
+            // As when another process adds documents between counting the vectors and reading them.
+            let loaded = try VectorIndex.load(from: catalog.store, fingerprint: fingerprint, reservingRows: 5,
+                                              precision: precision)
+            #expect(loaded.precision == precision)
+            if precision == .fp32 { try expectSameResults(live, loaded) } else { #expect(loaded.count == 42) }
+        }
+    }
+
     @Test func upgradingAVersion2FileKeepsEveryVectorAndCachedEmbedding() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
