@@ -186,13 +186,7 @@ struct VectorIndexHalfPrecisionTests {
         let path = directory.appendingPathComponent("kb.sqlite").path
         let writer = Catalog(store: try SQLiteStore(path: path), logger: quietLogger, precision: .fp16)
         try writer.loadIndex()
-        for document in 0..<4 {
-            let vectors = helper.randomVectors(9, dimension: 12, seed: UInt64(document + 90)).map { $0.map { $0 * 2 } }
-            let chunks = (0..<9).map { Chunk(ordinal: $0, headingPath: ["D\(document)"], text: "t\(document)-\($0)",
-                                             firstLine: $0, lastLine: $0, tokens: 3) }
-            _ = try writer.commit(DocumentWrite(path: "d\(document).md", title: "D", format: .markdown, sha256: "\(document)",
-                                                size: 1, chunker: "c", chunks: chunks, vectors: vectors), fingerprint: fingerprint)
-        }
+        try commitRandomDocuments(writer, documents: 4, chunks: 9, fingerprint: fingerprint, seed: 90)
         try writer.remove(documentID: 2)
         let live = try #require(try writer.loadIndex())
         let loaded = try #require(try Catalog(store: try SQLiteStore(path: path), logger: quietLogger, precision: .fp16)

@@ -10,13 +10,7 @@ struct VectorIndexLoadingTests {
         let fingerprint = EmbeddingFingerprint(embedder: "hash", model: "hash-v1", dimension: 12)
         let writer = try makeCatalog(in: directory)
         try writer.loadIndex()
-        for document in 0..<5 {
-            let vectors = helper.randomVectors(9, dimension: 12, seed: UInt64(document + 1)).map { $0.map { $0 * 2 } }
-            let chunks = (0..<9).map { Chunk(ordinal: $0, headingPath: ["D\(document)"], text: "t\(document)-\($0)",
-                                             firstLine: $0, lastLine: $0, tokens: 3) }
-            _ = try writer.commit(DocumentWrite(path: "d\(document).md", title: "D", format: .markdown, sha256: "\(document)",
-                                                size: 1, chunker: "c", chunks: chunks, vectors: vectors), fingerprint: fingerprint)
-        }
+        try commitRandomDocuments(writer, documents: 5, chunks: 9, fingerprint: fingerprint, seed: 1)
         try writer.remove(documentID: 2)
         let live = try #require(try writer.loadIndex())
         let loaded = try #require(try makeCatalog(in: directory).loadIndex())

@@ -8,14 +8,7 @@ struct VectorStorageTests {
     let fingerprint = EmbeddingFingerprint(embedder: "hash", model: "hash-v1", dimension: 16)
 
     private func fill(_ catalog: Catalog, documents: Int) throws {
-        for document in 0..<documents {
-            let vectors = VectorIndexTests().randomVectors(7, dimension: 16, seed: UInt64(100 + document))
-            let chunks = (0..<7).map { Chunk(ordinal: $0, headingPath: ["D\(document)"], text: "d\(document) c\($0)",
-                                             firstLine: $0, lastLine: $0, tokens: 3) }
-            _ = try catalog.commit(DocumentWrite(path: "d\(document).md", title: "D\(document)", format: .markdown,
-                                                 sha256: "\(document)", size: 1, chunker: "c", chunks: chunks,
-                                                 vectors: vectors), fingerprint: fingerprint)
-        }
+        try commitRandomDocuments(catalog, documents: documents, chunks: 7, fingerprint: fingerprint, seed: 100)
     }
 
     private func expectSameResults(_ a: VectorIndex, _ b: VectorIndex, sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -33,3 +33,18 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 func makeCatalog(in directory: URL) throws -> Catalog {
     Catalog(store: try SQLiteStore(path: directory.appendingPathComponent("kb.sqlite").path), logger: quietLogger)
 }
+
+/// Commits documents `d0.md`, `d1.md`, … of `chunks` chunks each under `fingerprint`, with random vectors of twice unit
+/// scale (so the index's normalisation is exercised); document `n` uses seed `seed + n`.
+func commitRandomDocuments(_ catalog: Catalog, documents: Int, chunks: Int, fingerprint: EmbeddingFingerprint,
+                           seed: UInt64) throws {
+    for document in 0..<documents {
+        let vectors = VectorIndexTests().randomVectors(chunks, dimension: fingerprint.dimension,
+                                                       seed: seed + UInt64(document)).map { $0.map { $0 * 2 } }
+        let texts = (0..<chunks).map { Chunk(ordinal: $0, headingPath: ["D\(document)"], text: "t\(document)-\($0)",
+                                             firstLine: $0, lastLine: $0, tokens: 3) }
+        _ = try catalog.commit(DocumentWrite(path: "d\(document).md", title: "D\(document)", format: .markdown,
+                                             sha256: "\(document)", size: 1, chunker: "c", chunks: texts,
+                                             vectors: vectors), fingerprint: fingerprint)
+    }
+}
