@@ -25,9 +25,20 @@ enum FullText {
         return String(out)
     }
 
-    /// An FTS5 MATCH expression for a question: each word (stop words dropped) as a quoted phrase, OR-ed, so
-    /// BM25 ranks chunks by how many and how rare the matched words are. Nil when nothing is left to search.
+    /// An FTS5 MATCH expression for a question: each term (see `phrases`) quoted, OR-ed, so BM25 ranks chunks by
+    /// how many and how rare the matched words are. Nil when nothing is left to search.
     static func matchExpression(_ question: String) -> String? {
+        matchExpression(phrases(question))
+    }
+
+    /// The MATCH expression for `phrases` (each quoted, OR-ed); nil for none.
+    static func matchExpression(_ phrases: [String]) -> String? {
+        phrases.isEmpty ? nil : phrases.map { "\"\($0)\"" }.joined(separator: " OR ")
+    }
+
+    /// The searchable terms of a question, in order and without repeats: each word with stop words dropped, as a
+    /// phrase of its tokenizer parts (`kube_pod_status_phase` → `kube pod status phase`, CJK split per character).
+    static func phrases(_ question: String) -> [String] {
         var phrases: [String] = []
         var seen = Set<String>()
         for raw in question.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
@@ -36,9 +47,9 @@ enum FullText {
             let parts = spacedCJK(word).split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == " " })
             let phrase = parts.joined(separator: " ")
             guard !phrase.isEmpty, seen.insert(phrase).inserted else { continue }
-            phrases.append("\"\(phrase)\"")
+            phrases.append(phrase)
         }
-        return phrases.isEmpty ? nil : phrases.joined(separator: " OR ")
+        return phrases
     }
 
     /// Fills the index from every stored chunk (when the table is created on an existing knowledge base).

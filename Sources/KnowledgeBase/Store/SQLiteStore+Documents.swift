@@ -227,38 +227,3 @@ extension SQLiteStore {
         }
     }
 }
-
-/// A keyword hit: a chunk and its BM25 score (higher is better).
-public struct KeywordHit: Sendable, Equatable {
-    public var chunkID: Int64
-    public var documentID: Int64
-    public var score: Double
-}
-
-extension SQLiteStore {
-    /// The best `limit` chunks for `question` by BM25 over context (weighted `contextWeight`) and text.
-    ///
-    /// Returns nothing when the question has no searchable word.
-    public func keywordSearch(_ question: String, limit: Int, pathPrefix: String? = nil, contextWeight: Double = 2)
-        throws -> [KeywordHit]
-    {
-        guard let expression = FullText.matchExpression(question), limit > 0 else { return [] }
-        return try withConnection { connection in
-            // bm25() is lower for better matches; kb reports it negated so that higher is better everywhere.
-            let statement = try connection.prepare("""
-                SELECT f.rowid, c.document_id, -bm25(chunks_fts, ?, 1.0) AS score
-                FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id
-                WHERE chunks_fts MATCH ? AND (? IS NULL OR substr(d.path, 1, length(?)) = ?)
-                ORDER BY bm25(chunks_fts, ?, 1.0) LIMIT ?
-                """)
-            let prefix: SQLiteValue = pathPrefix.map { .text($0) } ?? .null
-            try statement.bind(.real(contextWeight), .text(expression), prefix, prefix, prefix, .real(contextWeight),
-                               .int(limit))
-            var hits: [KeywordHit] = []
-            while try statement.step() {
-                hits.append(KeywordHit(chunkID: statement.int(0), documentID: statement.int(1), score: statement.double(2)))
-            }
-            return hits
-        }
-    }
-}

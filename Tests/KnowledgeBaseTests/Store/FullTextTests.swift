@@ -64,6 +64,27 @@ struct FullTextTests {
         #expect(FullText.matchExpression("磁盘") == #""磁 盘""#)
     }
 
+    @Test func queryTermsCountTheChunksThatHoldThem() throws {
+        let store = try SQLiteStore(path: ":memory:")
+        _ = try write(store, "alerts/a.md", ["the pod restarts", "pod is in CrashLoopBackOff", "node is fine"])
+        _ = try write(store, "alerts/b.md", ["pod status from kube_pod_status_phase", "Café crème"])
+        let terms = try store.queryTerms("pod CrashLoopBackOff kube_pod_status_phase status_kube karpenter café")
+        #expect(terms.map(\.phrase) == ["pod", "crashloopbackoff", "kube pod status phase", "status kube", "karpenter", "café"])
+        #expect(terms.map(\.chunkCount) == [3, 1, 1, 0, 0, 1], "a phrase needs its words in order")
+        #expect(try store.queryTerms("pod", countLimit: 2).map(\.chunkCount) == [2], "counting stops at the limit")
+    }
+
+    @Test func keywordSearchLeavesOutTheCommonestTermsBeyondItsBudget() throws {
+        let store = try SQLiteStore(path: ":memory:")
+        _ = try write(store, "alerts/common.md", (0..<6).map { "pod number \($0)" })
+        let rare = try write(store, "alerts/rare.md", ["pod evicted for DiskPressure"])
+        let terms = try store.queryTerms("pod DiskPressure")
+        #expect(try store.keywordSearch(terms: terms, limit: 10).count == 7)
+        let bounded = try store.keywordSearch(terms: terms, limit: 10, postingBudget: 3)
+        #expect(bounded.map(\.documentID) == [rare.id], "pod (7 chunks) no longer fits; DiskPressure (1) does")
+        #expect(try store.keywordSearch(terms: terms, limit: 10, postingBudget: 0).isEmpty)
+    }
+
     @Test func upgradingAVersion1DatabaseIndexesItsExistingChunks() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
