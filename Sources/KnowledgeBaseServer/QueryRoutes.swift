@@ -12,6 +12,8 @@ struct QueryRoutes: Sendable {
         var min_score: Double?
         var path_prefix: String?
         var mode: SearchMode?
+        var fusion: FusionMethod?
+        var refusal: RefusalPolicy?
     }
 
     struct AskRequest: Decodable {
@@ -22,6 +24,8 @@ struct QueryRoutes: Sendable {
         var history: [ChatMessage]?
         var template: String?
         var mode: SearchMode?
+        var fusion: FusionMethod?
+        var refusal: RefusalPolicy?
     }
 
     func register(on router: Router<KBRequestContext>) {
@@ -34,7 +38,8 @@ struct QueryRoutes: Sendable {
     func query(_ request: Request) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(QueryRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
-                                             fields: ["question", "k", "min_score", "path_prefix", "mode"])
+                                             fields: ["question", "k", "min_score", "path_prefix", "mode", "fusion",
+                                                      "refusal"])
         try Validate.question(body.question)
         let k = try Validate.k(body.k)
         if let minScore = body.min_score, !(-1...1).contains(minScore) {
@@ -43,7 +48,8 @@ struct QueryRoutes: Sendable {
         if let prefix = body.path_prefix { try Validate.path(prefix, field: "path_prefix", allowEmpty: true) }
         let result = try await dependencies.queryEngine.query(
             body.question, options: QueryOptions(k: k, minScore: body.min_score.map(Float.init), pathPrefix: body.path_prefix,
-                                        mode: body.mode ?? .hybrid))
+                                        mode: body.mode ?? .hybrid, fusion: body.fusion ?? .rrf,
+                                        refusal: body.refusal ?? .rule))
         dependencies.metrics.recordQuery(embedSeconds: result.timings.embed / 1000, searchSeconds: result.timings.search / 1000)
         return try jsonResponse(result)
     }
@@ -51,7 +57,8 @@ struct QueryRoutes: Sendable {
     func ask(_ request: Request) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(AskRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
-                                             fields: ["question", "k", "model", "stream", "history", "template", "mode"])
+                                             fields: ["question", "k", "model", "stream", "history", "template", "mode",
+                                                      "fusion", "refusal"])
         try Validate.question(body.question)
         let k = try Validate.k(body.k)
         if let model = body.model, model.isEmpty || model.count > 200 {
@@ -71,7 +78,9 @@ struct QueryRoutes: Sendable {
         let engine = dependencies.answerEngine
         let started = ContinuousClock.now
         // Retrieval errors (empty knowledge base, embedder down) become a plain error response, before streaming.
-        let prepared = try await engine.prepare(body.question, options: QueryOptions(k: k, mode: body.mode ?? .hybrid),
+        let options = QueryOptions(k: k, mode: body.mode ?? .hybrid, fusion: body.fusion ?? .rrf,
+                                   refusal: body.refusal ?? .rule)
+        let prepared = try await engine.prepare(body.question, options: options,
                                                 history: history,
                                                 template: template)
         dependencies.metrics.recordQuery(embedSeconds: prepared.query.timings.embed / 1000,

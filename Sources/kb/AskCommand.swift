@@ -23,12 +23,21 @@ struct AnswerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Search mode: hybrid (vector and BM25 fused), vector or keyword.", valueName: "mode"))
     var mode: SearchMode = .hybrid
 
+    @Option(help: ArgumentHelp("Fusion of hybrid search: rrf (default) or weighted.", valueName: "method"))
+    var fusion: FusionMethod = .rrf
+
+    @Option(help: ArgumentHelp("Refusal decision: rule (fitted over top cosine and term coverage, default) or "
+                               + "min-score.", valueName: "policy"))
+    var refusal: RefusalPolicy = .rule
+
     func validate() throws {
         guard (1...100).contains(k) else { throw ValidationError("-k must be between 1 and 100.") }
         if let minScore, !(-1...1).contains(minScore) { throw ValidationError("--min-score must be between -1 and 1.") }
     }
 
-    var queryOptions: QueryOptions { QueryOptions(k: k, minScore: minScore, mode: mode) }
+    var queryOptions: QueryOptions {
+        QueryOptions(k: k, minScore: minScore, mode: mode, fusion: fusion, refusal: refusal)
+    }
 
     /// The answer engine over the knowledge base, and the chosen template (checked before any work).
     func makeEngine(global: GlobalOptions, embedding: EmbedderOptions, logger: Logger) throws
@@ -53,8 +62,10 @@ struct AskCommand: AsyncParsableCommand {
         abstract: "Answer a question from the runbooks with a chat model, citing its sources.",
         discussion: """
             Prints the sources first, then the answer as it streams from Ollama's /api/chat, then the citations \
-            resolved to path › heading. Citations of sources that were not given are flagged and dropped. When no \
-            source reaches the minimum score, kb says the runbooks do not cover the question and calls no model.
+            resolved to path › heading. Citations of sources that were not given are flagged and dropped. When the \
+            refusal rule judges the evidence too weak (top cosine and share of the question's words the runbooks \
+            know; --refusal) or no source reaches the minimum score, kb says the runbooks do not cover the \
+            question and calls no model.
             """)
 
     @OptionGroup var global: GlobalOptions

@@ -11,8 +11,9 @@ struct EvalCommand: AsyncParsableCommand {
             Each line: {"id","question","relevant":[path or path#heading],"answer_contains":[…],\
             "kind":"factoid|howto|unanswerable"}. A retrieved chunk is relevant when its document path ends with \
             a listed path (and, with #heading, its heading path contains that heading). Metrics rank distinct \
-            documents, a document ranking where its best chunk does. Unanswerable questions should be refused: \
-            no chunk reaches the minimum score. Malformed lines are reported with their line number; the rest run.
+            documents, a document ranking where its best chunk does. Unanswerable questions should be refused, by \
+            the same rule kb query and kb ask apply (--refusal). Malformed lines are reported with their line \
+            number; the rest run.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -34,6 +35,17 @@ struct EvalCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Search mode: hybrid (default), vector or keyword.", valueName: "mode"))
     var mode: SearchMode = .hybrid
+
+    @Option(help: ArgumentHelp("Fusion of hybrid search: rrf (reciprocal rank, default) or weighted (normalised "
+                               + "scores).", valueName: "method"))
+    var fusion: FusionMethod = .rrf
+
+    @Option(help: ArgumentHelp("Refusal decision: rule (the fitted rule over top cosine and term coverage, default) "
+                               + "or min-score (no chunk reaches the minimum score).", valueName: "policy"))
+    var refusal: RefusalPolicy = .rule
+
+    @Flag(help: "Evaluate every search mode and print one line per mode (with --json: a \"modes\" array).")
+    var allModes = false
 
     @Option(help: ArgumentHelp("Also write the JSON report to this file.", valueName: "report.json"))
     var out: String?
@@ -71,6 +83,9 @@ struct EvalCommand: AsyncParsableCommand {
         if let corpus, !FileManager.default.fileExists(atPath: corpus) {
             throw ValidationError("--corpus \(corpus) does not exist.")
         }
+        if allModes && (sweep || compare != nil || out != nil) {
+            throw ValidationError("--all-modes cannot be combined with --sweep, --compare or --out.")
+        }
         if let compare, !FileManager.default.fileExists(atPath: compare) {
             throw ValidationError("--compare \(compare) does not exist.")
         }
@@ -99,7 +114,9 @@ struct EvalCommand: AsyncParsableCommand {
                                                       logger: logger)
             Output.note(summary.line)
         }
-        let evaluator = Evaluator(catalog: catalog, embedder: client, mode: mode, logger: logger)
+        if allModes { return try await runAllModes(questions: questions, catalog: catalog, client: client,
+                                                   databasePath: databasePath, malformed: malformed, logger: logger) }
+        let evaluator = Evaluator(catalog: catalog, embedder: client, mode: mode, fusion: fusion, logger: logger)
         let fingerprint = try evaluator.checkedFingerprint()
         let minimum = minScore ?? QueryOptions.defaultMinScore(for: fingerprint)
         let bar = ProgressBar()
@@ -108,7 +125,8 @@ struct EvalCommand: AsyncParsableCommand {
         }
         bar.finish()
         let settings = EvalSettings(k: k, minScore: minimum, fingerprint: fingerprint, database: databasePath,
-                                    questionFile: file, mode: mode)
+                                    questionFile: file, mode: mode, fusion: fusion,
+                                    refusalRule: refusal.rule(for: fingerprint, chunks: try catalog.loadIndex()?.count ?? 0))
         let report = EvalReport(runs: runs, settings: settings, malformed: malformed)
         let comparison = try compare.map { try ReportComparison(baselinePath: $0, report: report) }
         if let out { try report.json().write(to: URL(fileURLWithPath: out)) }
@@ -117,7 +135,7 @@ struct EvalCommand: AsyncParsableCommand {
         if sweep {
             sweepRows = try await runSweep(runs: runs, catalog: catalog, client: client, questions: questions,
                                            defaultMinScore: minimum, suggested: report.suggestedMinScore,
-                                           scratch: scratch, logger: logger)
+                                           rule: settings.refusalRule, scratch: scratch, logger: logger)
         }
         if json {
             var object = try JSONSerialization.jsonObject(with: report.json()) as? [String: Any] ?? [:]
@@ -135,16 +153,17 @@ struct EvalCommand: AsyncParsableCommand {
     }
 
     private func runSweep(runs: [QuestionRun], catalog: Catalog, client: any EmbeddingClient,
-                          questions: [EvalQuestion], defaultMinScore: Float, suggested: Double?, scratch: URL,
-                          logger: Logger) async throws -> [SweepRow] {
+                          questions: [EvalQuestion], defaultMinScore: Float, suggested: Double?, rule: RefusalRule?,
+                          scratch: URL, logger: Logger) async throws -> [SweepRow] {
         let grid = try sweepGrid(defaultMinScore: defaultMinScore, suggested: suggested)
         let depth = max(grid.ks.max() ?? 10, 10)
         guard let corpus else {
             Output.note("note: without --corpus the sweep keeps the stored chunks; give --corpus DIR to try chunk sizes")
             let stats = try catalog.store.stats()
-            let deep = try await Evaluator(catalog: catalog, embedder: client, mode: mode, logger: logger).run(questions, depth: depth)
+            let deep = try await Evaluator(catalog: catalog, embedder: client, mode: mode, fusion: fusion, logger: logger)
+                .run(questions, depth: depth)
             return EvalSweep.rows(runs: deep, chunkTokens: nil, chunks: stats.chunks, ks: grid.ks,
-                                  minScores: grid.minScores)
+                                  minScores: grid.minScores, rule: rule)
         }
         var rows: [SweepRow] = []
         for tokens in grid.chunkTokens {
@@ -152,11 +171,35 @@ struct EvalCommand: AsyncParsableCommand {
             let copy = Catalog(store: try SQLiteStore(path: path), logger: logger, precision: global.indexPrecision)
             Output.note("sweep: ingesting \(corpus) with \(tokens)-token chunks…")
             _ = try await EvalCorpus.ingest(corpus, into: copy, embedder: client, chunkTokens: tokens, logger: logger)
-            let deep = try await Evaluator(catalog: copy, embedder: client, mode: mode, logger: logger).run(questions, depth: depth)
+            let deep = try await Evaluator(catalog: copy, embedder: client, mode: mode, fusion: fusion, logger: logger)
+                .run(questions, depth: depth)
             rows += EvalSweep.rows(runs: deep, chunkTokens: tokens, chunks: try copy.store.stats().chunks, ks: grid.ks,
-                                   minScores: grid.minScores)
+                                   minScores: grid.minScores, rule: rule)
         }
         return rows
+    }
+
+    // Every mode on the same questions, one summary line each (the per-question detail is in --json).
+    private func runAllModes(questions: [EvalQuestion], catalog: Catalog, client: any EmbeddingClient,
+                             databasePath: String, malformed: [MalformedLine], logger: Logger) async throws {
+        var reports: [EvalReport] = []
+        for searchMode in SearchMode.allCases {
+            let evaluator = Evaluator(catalog: catalog, embedder: client, mode: searchMode, fusion: fusion, logger: logger)
+            let fingerprint = try evaluator.checkedFingerprint()
+            let runs = try await evaluator.run(questions, depth: max(k, 10))
+            reports.append(EvalReport(runs: runs, settings: EvalSettings(
+                k: k, minScore: minScore ?? QueryOptions.defaultMinScore(for: fingerprint), fingerprint: fingerprint,
+                database: databasePath, questionFile: file, mode: searchMode, fusion: fusion,
+                refusalRule: refusal.rule(for: fingerprint, chunks: try catalog.loadIndex()?.count ?? 0)), malformed: malformed))
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(["modes": reports]), as: UTF8.self))
+            return
+        }
+        print("\(questions.count) questions · \(reports.first?.refusalSetting ?? "")\n")
+        print(EvalReport.modeTable(reports))
     }
 
     private func sweepGrid(defaultMinScore: Float, suggested: Double?) throws

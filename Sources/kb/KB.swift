@@ -8,7 +8,9 @@ struct KB: AsyncParsableCommand {
         discussion: """
             kb chunks runbooks along their headings, embeds the chunks (the built-in all-MiniLM-L6-v2, Ollama, or \
             the offline lexical hash embedder), stores everything in one SQLite file, finds passages with exact \
-            cosine search fused with BM25 keyword search, and builds prompts and answers that cite numbered sources.
+            cosine search fused with BM25 keyword search, and builds prompts and answers that cite numbered sources. \
+            When the runbooks do not appear to cover a question (its best cosine and the share of its words the \
+            knowledge base knows, by a rule fitted on evaluation questions), kb says so instead of answering.
 
             Quick start:
               kb model fetch

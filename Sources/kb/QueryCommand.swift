@@ -3,6 +3,8 @@ import Foundation
 import KnowledgeBase
 
 extension SearchMode: ExpressibleByArgument {}
+extension FusionMethod: ExpressibleByArgument {}
+extension RefusalPolicy: ExpressibleByArgument {}
 
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,6 +30,14 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Search mode: hybrid (vector and BM25 fused), vector or keyword.", valueName: "mode"))
     var mode: SearchMode = .hybrid
 
+    @Option(help: ArgumentHelp("Fusion of hybrid search: rrf (reciprocal rank, default) or weighted (normalised "
+                               + "scores).", valueName: "method"))
+    var fusion: FusionMethod = .rrf
+
+    @Option(help: ArgumentHelp("Refusal decision: rule (fitted over top cosine and term coverage, default) or "
+                               + "min-score (no source reaches the minimum score).", valueName: "policy"))
+    var refusal: RefusalPolicy = .rule
+
     @Flag(help: "Print sources, prompt and timings as JSON.")
     var json = false
 
@@ -47,14 +57,19 @@ struct QueryCommand: AsyncParsableCommand {
         let catalog = try global.openCatalog(logger: logger)
         let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         let engine = QueryEngine(catalog: catalog, embedder: client, logger: logger)
-        let result = try await engine.query(question, options: QueryOptions(k: k, minScore: minScore,
-                                                                            pathPrefix: pathPrefix, mode: mode))
+        let result = try await engine.query(question, options: QueryOptions(
+            k: k, minScore: minScore, pathPrefix: pathPrefix, mode: mode, fusion: fusion, refusal: refusal))
         if json {
             try Output.printJSON(result)
             return
         }
         if client is HashEmbedder { print("(hash embedder: lexical matching of words, not meaning)\n") }
-        if result.results.isEmpty {
+        if result.refused, let evidence = result.evidence {
+            let cosine = evidence.topCosine.map { String(format: "%.3f", $0) } ?? "none"
+            print("The runbooks do not appear to cover this question (best cosine \(cosine); "
+                + "\(Int((evidence.termCoverage * 100).rounded())) % of its \(evidence.terms) search terms occur in them). "
+                + "--refusal min-score shows the closest passages anyway.")
+        } else if result.results.isEmpty {
             print("No runbook passage reached the minimum score: the runbooks do not appear to cover this question.")
         }
         for hit in result.results {

@@ -12,7 +12,8 @@ struct QueryRouteTests {
         try await server.application.test(.router) { client in
             let response = try await client.send(.post, "/v1/query", json: #"{"question":"how to renew the certificate","k":2}"#)
             #expect(response.status == .ok)
-            #expect(Set(response.object.keys) == ["question", "mode", "results", "prompt", "timings_ms"])
+            #expect(Set(response.object.keys) == ["question", "mode", "refused", "evidence", "results", "prompt", "timings_ms"])
+            #expect(response.object["refused"] as? Bool == false)
             let results = try #require(response.object["results"] as? [[String: Any]])
             #expect(results.first?["path"] as? String == "cert-expiry.md")
             #expect(Set(results[0].keys) == ["rank", "chunk_id", "path", "heading", "score", "text", "lines"])
@@ -25,7 +26,7 @@ struct QueryRouteTests {
         defer { server.cleanUp() }
         try await server.application.test(.router) { client in
             let response = try await client.send(.post, "/v1/query",
-                                                 json: #"{"question":"renew certificate","path_prefix":"disk","min_score":-1}"#)
+                                                 json: #"{"question":"renew certificate","path_prefix":"disk","min_score":-1,"refusal":"min-score"}"#)
             let results = try #require(response.object["results"] as? [[String: Any]])
             #expect(!results.isEmpty && results.allSatisfy { ($0["path"] as? String)?.hasPrefix("disk") == true })
         }

@@ -6,6 +6,7 @@ extension EvalReport {
         var lines: [String] = []
         lines.append("\(questions) questions (\(answerable) answerable, \(unanswerable) unanswerable) · "
             + "\(settings.embedder) embedder \(settings.model) · \(settings.mode.map { "\($0.rawValue) search · " } ?? "")"
+            + "\(settings.mode == .hybrid ? settings.fusion.map { "\($0.rawValue) fusion · " } ?? "" : "")"
             + "\(settings.k) documents per question · "
             + "min score \(Self.format(Double(settings.minScore)))")
         lines.append("")
@@ -17,7 +18,7 @@ extension EvalReport {
             + columns.map { $0.0.leftAligned(14) }.joined())
         let rows: [(String, (KindMetrics) -> Double?)] = [
             ("recall@1", \.recallAt1), ("recall@5", \.recallAt5), ("recall@10", \.recallAt10),
-            ("hit rate@5", \.hitRateAt5), ("MRR@10", \.mrrAt10), ("nDCG@10", \.ndcgAt10),
+            ("hit rate@1", \.hitRateAt1), ("hit rate@5", \.hitRateAt5), ("MRR@10", \.mrrAt10), ("nDCG@10", \.ndcgAt10),
             ("answer in top-5 chunks", \.answerInTop5Chunks),
         ]
         for (name, value) in rows {
@@ -25,12 +26,12 @@ extension EvalReport {
                 + columns.map { Self.format(value($0.1)).leftAligned(14) }.joined())
         }
         lines.append("")
-        lines.append("refusals at min score \(Self.format(Double(settings.minScore))): \(refused) refused "
+        lines.append("refusals (\(refusalSetting)): \(refused) refused "
             + "(\(refused - answerableRefused) of \(unanswerable) unanswerable, \(answerableRefused) answerable); "
             + "precision \(Self.format(refusalPrecision)), recall \(Self.format(refusalRecall))")
         if let suggestedMinScore {
             lines.append("suggested min score: \(Self.format(suggestedMinScore)) "
-                + "(best separates answerable from unanswerable questions by top score)")
+                + "(the top cosine alone that best separates answerable from unanswerable questions)")
         }
         func triple(_ summary: LatencySummary) -> String {
             "\(Self.milliseconds(summary.p50))/\(Self.milliseconds(summary.p95))/\(Self.milliseconds(summary.p99))"
@@ -46,18 +47,41 @@ extension EvalReport {
         let wrongCalls = perQuestion.filter { ($0.kind == .unanswerable) != $0.refused }
         if !wrongCalls.isEmpty {
             lines.append("")
-            lines.append("wrong refusal calls at min score \(Self.format(Double(settings.minScore))):")
+            lines.append("wrong refusal calls (\(refusalSetting)):")
             for result in wrongCalls {
-                let score = Self.format(result.topScore)
+                let evidence = "top cosine \(Self.format(result.topCosine ?? result.topScore))"
+                    + (result.termCoverage.map { ", \(Int(($0 * 100).rounded())) % of its terms known" } ?? "")
                 let verdict = result.refused
-                    ? "top score \(score) is below the minimum: would be refused although the runbooks answer it"
-                    : "top score \(score) reaches the minimum: would be answered from "
-                        + (result.retrieved.first?.path ?? "?")
+                    ? "\(evidence): would be refused although the runbooks answer it"
+                    : "\(evidence): would be answered from " + (result.retrieved.first?.path ?? "?")
                 lines.append("  \(result.id) [\(result.kind.rawValue)] \(result.question)")
                 lines.append("      \(verdict)")
             }
         }
         if misses.isEmpty && wrongCalls.isEmpty { lines.append("\nno misses.") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The refusal decision in words: the rule and the minimum score, or the minimum score alone.
+    public var refusalSetting: String {
+        let minimum = "min score \(Self.format(Double(settings.minScore)))"
+        return settings.refusalRule.map { "\($0), or no cosine ≥ \(Self.format(Double(settings.minScore)))" } ?? minimum
+    }
+
+    /// One line per report, for `kb eval --all-modes`: mode, rank metrics, refusals and search latency.
+    public static func modeTable(_ reports: [EvalReport]) -> String {
+        var lines = ["| mode | hit@1 | hit@5 | MRR@10 | refusal precision | refusal recall | answerable refused "
+            + "| search p50 ms | search p95 ms |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for report in reports {
+            let answerable = report.perQuestion.filter { $0.kind != .unanswerable }
+            let hits1 = answerable.filter { $0.firstRelevantRank == 1 }.count
+            let hits5 = answerable.filter { ($0.firstRelevantRank ?? .max) <= 5 }.count
+            let cells = [report.settings.mode?.rawValue ?? "?", "\(hits1)/\(answerable.count)",
+                         "\(hits5)/\(answerable.count)", format(report.mrrAt10), format(report.refusalPrecision),
+                         format(report.refusalRecall), "\(report.answerableRefused)/\(answerable.count)",
+                         milliseconds(report.latency.search.p50), milliseconds(report.latency.search.p95)]
+            lines.append("| " + cells.joined(separator: " | ") + " |")
+        }
         return lines.joined(separator: "\n")
     }
 

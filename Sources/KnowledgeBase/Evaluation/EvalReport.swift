@@ -3,7 +3,7 @@ import Foundation
 /// The result of `kb eval`: flat headline metrics, per-kind and per-question details.
 ///
 /// Rank metrics count distinct documents (a document ranks where its best chunk does) over answerable
-/// questions; refusals count questions whose best chunk is below the minimum score.
+/// questions; refusals count the questions kb would refuse (the refusal rule, or no chunk at the minimum score).
 public struct EvalReport: Sendable, Codable, Equatable {
     public var questions: Int
     public var answerable: Int
@@ -12,6 +12,7 @@ public struct EvalReport: Sendable, Codable, Equatable {
     public var recallAt1: Double?
     public var recallAt5: Double?
     public var recallAt10: Double?
+    public var hitRateAt1: Double?
     public var hitRateAt5: Double?
     public var mrrAt10: Double?
     public var ndcgAt10: Double?
@@ -29,7 +30,7 @@ public struct EvalReport: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case questions, answerable, unanswerable, settings, refused, malformed
         case recallAt1 = "recall_at_1", recallAt5 = "recall_at_5", recallAt10 = "recall_at_10"
-        case hitRateAt5 = "hit_rate_at_5", mrrAt10 = "mrr_at_10", ndcgAt10 = "ndcg_at_10"
+        case hitRateAt1 = "hit_rate_at_1", hitRateAt5 = "hit_rate_at_5", mrrAt10 = "mrr_at_10", ndcgAt10 = "ndcg_at_10"
         case answerInTop5Chunks = "answer_in_top_5_chunks", answerableRefused = "answerable_refused"
         case refusalPrecision = "refusal_precision", refusalRecall = "refusal_recall"
         case suggestedMinScore = "suggested_min_score", latency = "latency_ms"
@@ -40,7 +41,9 @@ public struct EvalReport: Sendable, Codable, Equatable {
     public init(runs: [QuestionRun], settings: EvalSettings, malformed: [MalformedLine] = []) {
         self.settings = settings
         self.malformed = malformed
-        perQuestion = runs.map { QuestionResult($0, k: settings.k, minScore: settings.minScore) }
+        perQuestion = runs.map {
+            QuestionResult($0, k: settings.k, minScore: settings.minScore, rule: settings.refusalRule)
+        }
         questions = runs.count
         unanswerable = runs.filter { !$0.question.isAnswerable }.count
         answerable = questions - unanswerable
@@ -48,11 +51,14 @@ public struct EvalReport: Sendable, Codable, Equatable {
         recallAt1 = overall.recallAt1
         recallAt5 = overall.recallAt5
         recallAt10 = overall.recallAt10
+        hitRateAt1 = overall.hitRateAt1
         hitRateAt5 = overall.hitRateAt5
         mrrAt10 = overall.mrrAt10
         ndcgAt10 = overall.ndcgAt10
         answerInTop5Chunks = overall.answerInTop5Chunks
-        let refusals = RefusalAnalysis(runs.map { ($0.question.isAnswerable, $0.topScore) }, minScore: settings.minScore)
+        let refusals = RefusalAnalysis(runs.map {
+            ($0.question.isAnswerable, $0.topCosine, $0.refused(minScore: settings.minScore, rule: settings.refusalRule))
+        })
         refused = refusals.refused
         answerableRefused = refusals.answerableRefused
         refusalPrecision = refusals.precision.map(Self.round)
@@ -76,6 +82,7 @@ public struct EvalReport: Sendable, Codable, Equatable {
         try container.encode(recallAt1, forKey: .recallAt1)
         try container.encode(recallAt5, forKey: .recallAt5)
         try container.encode(recallAt10, forKey: .recallAt10)
+        try container.encode(hitRateAt1, forKey: .hitRateAt1)
         try container.encode(hitRateAt5, forKey: .hitRateAt5)
         try container.encode(mrrAt10, forKey: .mrrAt10)
         try container.encode(ndcgAt10, forKey: .ndcgAt10)
@@ -104,7 +111,7 @@ public struct EvalReport: Sendable, Codable, Equatable {
 
 extension EvalSettings {
     enum CodingKeys: String, CodingKey {
-        case k, embedder, model, dimension, database, mode
-        case minScore = "min_score", questionFile = "question_file"
+        case k, embedder, model, dimension, database, mode, fusion
+        case minScore = "min_score", questionFile = "question_file", refusalRule = "refusal_rule"
     }
 }

@@ -26,9 +26,10 @@ public struct SweepRow: Sendable, Codable, Equatable {
 
 /// Scores one set of retrieval runs under a grid of k and minimum score (chunk size varies across run sets).
 public enum EvalSweep {
-    /// One row per (k, minScore); `runs` must hold at least max(ks, 10) documents per question.
+    /// One row per (k, minScore); `runs` must hold at least max(ks, 10) documents per question. Refusals apply
+    /// `rule` at each minimum score, as a query would.
     public static func rows(runs: [QuestionRun], chunkTokens: Int?, chunks: Int, ks: [Int],
-                            minScores: [Float]) -> [SweepRow] {
+                            minScores: [Float], rule: RefusalRule? = nil) -> [SweepRow] {
         var rows: [SweepRow] = []
         let answerable = runs.filter(\.question.isAnswerable)
         for k in ks {
@@ -40,7 +41,9 @@ public enum EvalSweep {
                     QuestionResult.containsAnswers(run.question.answerContains,
                                                    in: run.chunks.filter { $0.score >= minScore }.prefix(k))
                 }
-                let refusals = RefusalAnalysis(runs.map { ($0.question.isAnswerable, $0.topScore) }, minScore: minScore)
+                let refusals = RefusalAnalysis(runs.map {
+                    ($0.question.isAnswerable, $0.topCosine, $0.refused(minScore: minScore, rule: rule))
+                })
                 func mean(_ values: [Double]) -> Double? { RetrievalMetrics.mean(values).map(EvalReport.round) }
                 rows.append(SweepRow(
                     chunkTokens: chunkTokens, chunks: chunks, k: k, minScore: minScore,

@@ -6,19 +6,32 @@ public struct QuestionRun: Sendable {
     public var question: EvalQuestion
     /// Chunks best first, with no minimum score, deep enough to hold `depth` distinct documents (or all there are).
     public var chunks: [RetrievedChunk]
+    /// What the refusal decision looks at, as a query computes it; nil for runs made without it, which are
+    /// refused when the best chunk scores below the minimum score.
+    public var evidence: RefusalEvidence?
     public var embedMilliseconds: Double
     public var searchMilliseconds: Double
 
-    public init(question: EvalQuestion, chunks: [RetrievedChunk], embedMilliseconds: Double = 0,
-                searchMilliseconds: Double = 0) {
+    public init(question: EvalQuestion, chunks: [RetrievedChunk], evidence: RefusalEvidence? = nil,
+                embedMilliseconds: Double = 0, searchMilliseconds: Double = 0) {
         self.question = question
         self.chunks = chunks
+        self.evidence = evidence
         self.embedMilliseconds = embedMilliseconds
         self.searchMilliseconds = searchMilliseconds
     }
 
     /// Score of the best chunk; nil when nothing was retrieved.
     public var topScore: Float? { chunks.first?.score }
+
+    /// The best cosine the refusal decision saw, else the best chunk's score.
+    public var topCosine: Float? { evidence.map(\.topCosine) ?? topScore }
+
+    /// Whether `kb ask` would refuse this question at `minScore` with `rule` (see `RefusalEvidence.refused`).
+    public func refused(minScore: Float, rule: RefusalRule?) -> Bool {
+        guard let evidence else { return topScore.map { $0 < minScore } ?? true }
+        return evidence.refused(minScore: minScore, rule: rule)
+    }
 }
 
 /// Runs evaluation questions against a knowledge base in-process: embed, exact search, document ranking.
@@ -27,12 +40,16 @@ public struct Evaluator: Sendable {
     public let embedder: any EmbeddingClient
     /// How candidates are found, as `kb query --mode` does.
     public var mode: SearchMode
+    /// How hybrid search fuses its lists, as `kb query --fusion` does.
+    public var fusion: FusionMethod
     let logger: Logger
 
-    public init(catalog: Catalog, embedder: any EmbeddingClient, mode: SearchMode = .hybrid, logger: Logger) {
+    public init(catalog: Catalog, embedder: any EmbeddingClient, mode: SearchMode = .hybrid, fusion: FusionMethod = .rrf,
+                logger: Logger) {
         self.catalog = catalog
         self.embedder = embedder
         self.mode = mode
+        self.fusion = fusion
         self.logger = logger
     }
 
@@ -68,9 +85,9 @@ public struct Evaluator: Sendable {
                                                   requested: embedder.fingerprint(dimension: vector.count))
             }
             let embedded = ContinuousClock.now
-            let chunks = try retrieve(vector, question: question.question, depth: depth)
+            let (chunks, evidence) = try retrieve(vector, question: question.question, depth: depth)
             let searched = ContinuousClock.now
-            runs.append(QuestionRun(question: question, chunks: chunks,
+            runs.append(QuestionRun(question: question, chunks: chunks, evidence: evidence,
                                     embedMilliseconds: started.duration(to: embedded).millisecondsDouble,
                                     searchMilliseconds: embedded.duration(to: searched).millisecondsDouble))
             logger.debug("eval question", metadata: [
@@ -83,26 +100,28 @@ public struct Evaluator: Sendable {
 
     // The index returns chunks; documents with several good chunks take several places, so ask for more chunks
     // until `depth` distinct documents are among them or the index has no more rows.
-    func retrieve(_ vector: [Float], question: String, depth: Int) throws -> [RetrievedChunk] {
+    func retrieve(_ vector: [Float], question: String, depth: Int) throws -> ([RetrievedChunk], RefusalEvidence?) {
         let engine = QueryEngine(catalog: catalog, embedder: embedder, logger: logger)
         return try catalog.read { index in
-            guard let index else { return [] }
+            guard let index else { return ([], nil) }
             var k = max(depth * 4, 20)
-            var hits: [Hit] = []
+            var retrieval: Retrieval
             while true {
                 // No minimum here: the report applies it afterwards, so one run serves every threshold.
-                hits = try engine.search(vector, question: question, index: index,
-                                         options: QueryOptions(k: k, mode: mode), minScore: -.infinity)
+                retrieval = try engine.retrieve(vector, question: question, index: index,
+                                                options: QueryOptions(k: k, mode: mode, fusion: fusion))
+                let hits = retrieval.hits.prefix(k)
                 if Set(hits.map(\.documentID)).count >= depth || hits.count < k { break }
                 k *= 4
             }
-            let records = try catalog.store.chunks(ids: hits.map(\.chunkID))
-            return hits.compactMap { hit in
+            let records = retrieval.records
+            let chunks = retrieval.hits.prefix(k).compactMap { hit in
                 records[hit.chunkID].map {
                     RetrievedChunk(chunkID: hit.chunkID, path: $0.path, heading: $0.heading, score: hit.score,
                                    text: $0.text)
                 }
             }
+            return (chunks, retrieval.evidence)
         }
     }
 }

@@ -6,6 +6,7 @@ public struct KindMetrics: Sendable, Codable, Equatable {
     public var recallAt1: Double?
     public var recallAt5: Double?
     public var recallAt10: Double?
+    public var hitRateAt1: Double?
     public var hitRateAt5: Double?
     public var mrrAt10: Double?
     public var ndcgAt10: Double?
@@ -17,7 +18,7 @@ public struct KindMetrics: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case questions, refused
         case recallAt1 = "recall_at_1", recallAt5 = "recall_at_5", recallAt10 = "recall_at_10"
-        case hitRateAt5 = "hit_rate_at_5", mrrAt10 = "mrr_at_10", ndcgAt10 = "ndcg_at_10"
+        case hitRateAt1 = "hit_rate_at_1", hitRateAt5 = "hit_rate_at_5", mrrAt10 = "mrr_at_10", ndcgAt10 = "ndcg_at_10"
         case answerInTop5Chunks = "answer_in_top_5_chunks", refusalRecall = "refusal_recall"
     }
 
@@ -31,6 +32,7 @@ public struct KindMetrics: Sendable, Codable, Equatable {
         recallAt1 = mean(\.recallAt1)
         recallAt5 = mean(\.recallAt5)
         recallAt10 = mean(\.recallAt10)
+        hitRateAt1 = mean { $0.firstRelevantRank == 1 ? 1 : 0 }
         hitRateAt5 = mean { $0.firstRelevantRank.map { $0 <= 5 ? 1 : 0 } ?? 0 }
         mrrAt10 = mean(\.reciprocalRank)
         ndcgAt10 = mean(\.ndcgAt10)
@@ -67,7 +69,10 @@ public struct QuestionResult: Sendable, Codable, Equatable {
     public var reciprocalRank: Double?
     public var ndcgAt10: Double?
     public var topScore: Double?
-    /// No chunk reached the minimum score.
+    /// The best cosine and the share of the question's terms the knowledge base knows, as the refusal rule saw them.
+    public var topCosine: Double?
+    public var termCoverage: Double?
+    /// kb would say the runbooks do not cover this question (see `RefusalEvidence.refused`).
     public var refused: Bool
     /// Every `answer_contains` string appears in the top 5 chunks; nil when the question lists none.
     public var answerFound: Bool?
@@ -81,11 +86,13 @@ public struct QuestionResult: Sendable, Codable, Equatable {
         case foundAt = "found_at", firstRelevantRank = "first_relevant_rank"
         case recallAt1 = "recall_at_1", recallAt5 = "recall_at_5", recallAt10 = "recall_at_10"
         case reciprocalRank = "reciprocal_rank", ndcgAt10 = "ndcg_at_10", topScore = "top_score"
+        case topCosine = "top_cosine", termCoverage = "term_coverage"
         case answerFound = "answer_found", embedMilliseconds = "embed_ms", searchMilliseconds = "search_ms"
     }
 
-    /// Judges one run at depth `k` (at least 10 documents are always judged) and minimum score `minScore`.
-    public init(_ run: QuestionRun, k: Int, minScore: Float) {
+    /// Judges one run at depth `k` (at least 10 documents are always judged), minimum score `minScore` and
+    /// refusal rule `rule` (nil: the minimum score alone).
+    public init(_ run: QuestionRun, k: Int, minScore: Float, rule: RefusalRule? = nil) {
         let question = run.question
         id = question.id
         kind = question.kind
@@ -103,7 +110,9 @@ public struct QuestionResult: Sendable, Codable, Equatable {
             ndcgAt10 = EvalReport.round(RetrievalMetrics.ndcg(judgement, at: 10))
         }
         topScore = run.topScore.map { EvalReport.round(Double($0)) }
-        refused = run.topScore.map { $0 < minScore } ?? true
+        topCosine = run.evidence?.topCosine.map { EvalReport.round(Double($0)) }
+        termCoverage = run.evidence.map { EvalReport.round($0.termCoverage) }
+        refused = run.refused(minScore: minScore, rule: rule)
         answerFound = Self.containsAnswers(question.answerContains, in: run.chunks.prefix(5))
         retrieved = DocumentRanking.documents(from: run.chunks).prefix(k).map { document in
             RetrievedDocument(rank: document.rank, path: document.path, heading: document.heading,
@@ -141,10 +150,16 @@ public struct EvalSettings: Sendable, Codable, Equatable {
     public var questionFile: String
     /// Search mode of the run (absent in reports written before modes existed).
     public var mode: SearchMode?
+    /// Fusion of hybrid search (absent in reports written before it could be chosen).
+    public var fusion: FusionMethod?
+    /// The refusal rule applied with the minimum score; nil when the minimum score alone decides.
+    public var refusalRule: RefusalRule?
 
     public init(k: Int, minScore: Float, fingerprint: EmbeddingFingerprint, database: String, questionFile: String,
-                mode: SearchMode? = nil) {
+                mode: SearchMode? = nil, fusion: FusionMethod? = nil, refusalRule: RefusalRule? = nil) {
         self.mode = mode
+        self.fusion = fusion
+        self.refusalRule = refusalRule
         self.k = k
         self.minScore = minScore
         self.embedder = fingerprint.embedder

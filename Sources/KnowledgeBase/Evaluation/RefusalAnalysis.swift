@@ -1,6 +1,7 @@
-/// How well a minimum score separates questions the runbooks answer from those they do not.
+/// How well refusals separate questions the runbooks answer from those they do not.
 ///
-/// A question is refused when no chunk reaches the minimum score, i.e. when its top score is below it.
+/// Either each question's refusal is given (the rule a query applies), or a question is refused when its top
+/// score is below the minimum score.
 public struct RefusalAnalysis: Sendable, Equatable {
     /// Questions refused.
     public var refused: Int
@@ -19,14 +20,18 @@ public struct RefusalAnalysis: Sendable, Equatable {
 
     /// Analyses `(answerable, topScore)` pairs at `minScore`; a question with no hit at all has top score nil.
     public init(_ questions: [(answerable: Bool, topScore: Float?)], minScore: Float) {
-        let isRefused = { (score: Float?) in score.map { $0 < minScore } ?? true }
-        refused = questions.filter { isRefused($0.topScore) }.count
+        self.init(questions.map { ($0.answerable, $0.topScore, $0.topScore.map { $0 < minScore } ?? true) })
+    }
+
+    /// Analyses questions whose refusal was decided already; the suggested minimum score still looks at top scores.
+    public init(_ questions: [(answerable: Bool, topScore: Float?, refused: Bool)]) {
+        refused = questions.filter(\.refused).count
         unanswerable = questions.filter { !$0.answerable }.count
-        correctRefusals = questions.filter { !$0.answerable && isRefused($0.topScore) }.count
-        answerableRefused = questions.filter { $0.answerable && isRefused($0.topScore) }.count
+        correctRefusals = questions.filter { !$0.answerable && $0.refused }.count
+        answerableRefused = questions.filter { $0.answerable && $0.refused }.count
         precision = refused > 0 ? Double(correctRefusals) / Double(refused) : nil
         recall = unanswerable > 0 ? Double(correctRefusals) / Double(unanswerable) : nil
-        suggestedMinScore = Self.separatingThreshold(questions)
+        suggestedMinScore = Self.separatingThreshold(questions.map { ($0.answerable, $0.topScore) })
     }
 
     static func separatingThreshold(_ questions: [(answerable: Bool, topScore: Float?)]) -> Double? {

@@ -3,7 +3,8 @@ public struct PreparedAnswer: Sendable {
     public var query: QueryResult
     /// System message, earlier turns, then the context and question.
     public var messages: [ChatMessage]
-    /// True when no source reached the minimum score: the answer is a refusal and no model is called.
+    /// True when the runbooks do not appear to cover the question (the refusal rule, or no source at the minimum
+    /// score): the answer is a refusal and no model is called.
     public var refused: Bool
     /// Source numbers the model was given.
     public var sourceNumbers: Set<Int>
@@ -15,7 +16,7 @@ public struct AnswerEngine: Sendable {
     public let chat: any ChatClient
     public var chatModel: String
 
-    /// What kb says, without calling a model, when no source reaches the minimum score.
+    /// What kb says, without calling a model, when the runbooks do not appear to cover the question.
     public static let refusal = "The runbooks do not cover this question: no passage in the knowledge base matched "
         + "it closely enough, so there is nothing to answer from."
 
@@ -40,7 +41,7 @@ public struct AnswerEngine: Sendable {
         let parts = builder.messages(question: query.question, sources: sources)
         let messages = [ChatMessage(role: "system", content: parts.system)] + history
             + [ChatMessage(role: "user", content: parts.user)]
-        return PreparedAnswer(query: query, messages: messages, refused: query.results.isEmpty,
+        return PreparedAnswer(query: query, messages: messages, refused: query.refused || query.results.isEmpty,
                               sourceNumbers: Set(sources.prefix(parts.included).map(\.number)))
     }
 

@@ -7,7 +7,7 @@ public enum SearchMode: String, Sendable, Codable, CaseIterable {
     case vector
     /// BM25 over the full-text index (exact words: alert names, error strings, flags).
     case keyword
-    /// Both, fused by reciprocal rank; the minimum score still applies to the cosine, so it refuses as vector does.
+    /// Both, fused (reciprocal rank by default); reported scores stay cosines and the minimum score applies to them.
     case hybrid
 }
 
@@ -18,12 +18,19 @@ public struct QueryOptions: Sendable {
     /// Hits scoring below this are dropped; nil uses the embedder's default (`defaultMinScore`).
     public var minScore: Float?
     public var pathPrefix: String?
+    /// How hybrid search merges its two candidate lists.
+    public var fusion: FusionMethod
+    /// Whether the fitted refusal rule or the minimum score alone decides that the runbooks do not cover a question.
+    public var refusal: RefusalPolicy
 
-    public init(k: Int = 5, minScore: Float? = nil, pathPrefix: String? = nil, mode: SearchMode = .hybrid) {
+    public init(k: Int = 5, minScore: Float? = nil, pathPrefix: String? = nil, mode: SearchMode = .hybrid,
+                fusion: FusionMethod = .rrf, refusal: RefusalPolicy = .rule) {
         self.k = k
         self.mode = mode
         self.minScore = minScore
         self.pathPrefix = pathPrefix
+        self.fusion = fusion
+        self.refusal = refusal
     }
 
     /// The minimum score below which a hit is not evidence, per embedder (cosine scales differ by model).
@@ -60,12 +67,27 @@ public struct QueryResult: Sendable, Codable {
     public var question: String
     /// The search mode that produced `results`.
     public var mode: SearchMode
+    /// True when the runbooks do not appear to cover the question; `results` is then empty.
+    public var refused: Bool
+    /// What the refusal decision looked at.
+    public var evidence: RefusalEvidence?
     public var results: [QueryHit]
     public var prompt: String
     public var timings: QueryTimings
 
+    public init(question: String, mode: SearchMode, refused: Bool = false, evidence: RefusalEvidence? = nil,
+                results: [QueryHit], prompt: String, timings: QueryTimings) {
+        self.question = question
+        self.mode = mode
+        self.refused = refused
+        self.evidence = evidence
+        self.results = results
+        self.prompt = prompt
+        self.timings = timings
+    }
+
     enum CodingKeys: String, CodingKey {
-        case question, mode, results, prompt
+        case question, mode, refused, evidence, results, prompt
         case timings = "timings_ms"
     }
 }
@@ -99,27 +121,26 @@ public struct QueryEngine: Sendable {
             throw QueryError.embedderMismatch(index: fingerprint, requested: embedder.fingerprint(dimension: 0))
         }
         // The first query of a process loads the index; that one-off cost is logged by the catalog, not timed here.
+        // Every mode embeds the question: the refusal decision needs its cosine to the candidates.
         let embedding = ContinuousClock.now
-        var vector: [Float] = []
-        if options.mode != .keyword {
-            guard let embedded = try await embedder.embed([trimmed]).first else {
-                throw EmbeddingError.invalidResponse("no embedding returned for the question")
-            }
-            guard embedded.count == fingerprint.dimension else {
-                throw QueryError.embedderMismatch(index: fingerprint,
-                                                  requested: embedder.fingerprint(dimension: embedded.count))
-            }
-            vector = embedded
+        guard let vector = try await embedder.embed([trimmed]).first else {
+            throw EmbeddingError.invalidResponse("no embedding returned for the question")
+        }
+        guard vector.count == fingerprint.dimension else {
+            throw QueryError.embedderMismatch(index: fingerprint, requested: embedder.fingerprint(dimension: vector.count))
         }
         let embedded = ContinuousClock.now
         let minScore = options.minScore ?? QueryOptions.defaultMinScore(for: fingerprint)
-        let (hits, chunks) = try catalog.read { index in
-            let hits = try search(vector, question: trimmed, index: index, options: options, minScore: minScore)
-            return (hits, try catalog.store.chunks(ids: hits.map(\.chunkID)))
+        let (retrieval, refused) = try catalog.read { index in
+            let retrieval = try retrieve(vector, question: trimmed, index: index, options: options)
+            let rule = options.refusal.rule(for: fingerprint, chunks: index?.count ?? 0)
+            return (retrieval, retrieval.evidence.refused(minScore: minScore, rule: rule))
         }
         let searched = ContinuousClock.now
-        let results = hits.enumerated().compactMap { offset, hit -> QueryHit? in
-            guard let chunk = chunks[hit.chunkID] else { return nil }
+        // Keyword scores are BM25, on another scale: the cosine minimum applies to vector and hybrid hits only.
+        let kept = refused ? [] : retrieval.hits.filter { options.mode == .keyword || $0.score >= minScore }
+        let results = kept.prefix(options.k).enumerated().compactMap { offset, hit -> QueryHit? in
+            guard let chunk = retrieval.records[hit.chunkID] else { return nil }
             return QueryHit(rank: offset + 1, chunkID: hit.chunkID, path: chunk.path, heading: chunk.heading,
                             score: hit.score, text: chunk.text, lines: [chunk.firstLine, chunk.lastLine])
         }
@@ -130,56 +151,11 @@ public struct QueryEngine: Sendable {
                                    search: embedded.duration(to: searched).millisecondsDouble,
                                    total: started.duration(to: finished).millisecondsDouble)
         logger.debug("query", metadata: [
-            "query.k": "\(options.k)", "query.hits": "\(results.count)",
+            "query.k": "\(options.k)", "query.hits": "\(results.count)", "query.refused": "\(refused)",
             "duration_ms": "\(timings.total)",
         ])
-        return QueryResult(question: trimmed, mode: options.mode, results: results, prompt: prompt, timings: timings)
-    }
-}
-
-extension QueryEngine {
-    /// Candidates per retriever in hybrid search, at least; enough that fusion can lift a chunk one retriever
-    /// ranks low, and bounded so a query stays fast at a million chunks.
-    static let hybridCandidates = 50
-    /// The rank constant of reciprocal rank fusion (Cormack et al. use 60).
-    static let fusionK: Float = 60
-
-    func search(_ vector: [Float], question: String, index: VectorIndex?, options: QueryOptions, minScore: Float) throws
-        -> [Hit]
-    {
-        switch options.mode {
-        case .vector:
-            let filter = SearchFilter(minScore: minScore, pathPrefix: options.pathPrefix)
-            return try index?.search(vector, k: options.k, filter: filter) ?? []
-        case .keyword:
-            // BM25 has its own scale, so the cosine minimum does not apply; no matching word means no source.
-            return try catalog.store.keywordSearch(question, limit: options.k, pathPrefix: options.pathPrefix).map {
-                Hit(chunkID: $0.chunkID, documentID: $0.documentID, score: Float($0.score))
-            }
-        case .hybrid:
-            guard let index else { return [] }
-            let depth = max(Self.hybridCandidates, options.k * 4)
-            let semantic = try index.search(vector, k: depth, filter: SearchFilter(pathPrefix: options.pathPrefix))
-            let lexical = try catalog.store.keywordSearch(question, limit: depth, pathPrefix: options.pathPrefix)
-            var fused: [Int64: (hit: Hit, score: Float)] = [:]
-            for (rank, hit) in semantic.enumerated() {
-                fused[hit.chunkID] = (hit, 1 / (Self.fusionK + Float(rank + 1)))
-            }
-            let cosines = try index.scores(of: Set(lexical.map(\.chunkID)).subtracting(fused.keys), query: vector)
-            for (rank, hit) in lexical.enumerated() {
-                let contribution = 1 / (Self.fusionK + Float(rank + 1))
-                if let existing = fused[hit.chunkID] {
-                    fused[hit.chunkID] = (existing.hit, existing.score + contribution)
-                } else if let cosine = cosines[hit.chunkID] {
-                    fused[hit.chunkID] = (Hit(chunkID: hit.chunkID, documentID: hit.documentID, score: cosine), contribution)
-                }
-            }
-            // Reported scores stay cosines, and the minimum applies to them: fusion reorders, it does not make a
-            // chunk that means something else count as evidence.
-            return fused.values.filter { $0.hit.score >= minScore }
-                .sorted { $0.score != $1.score ? $0.score > $1.score : $0.hit.ranksBefore($1.hit) }
-                .prefix(options.k).map(\.hit)
-        }
+        return QueryResult(question: trimmed, mode: options.mode, refused: refused, evidence: retrieval.evidence,
+                           results: results, prompt: prompt, timings: timings)
     }
 }
 

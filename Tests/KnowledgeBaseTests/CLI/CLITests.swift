@@ -65,7 +65,7 @@ struct CLITests {
         let query = try kb(["query", "no space left on device, the disk is full", "--json", "-k", "3"], database: database)
         #expect(query.status == 0, "\(query.stderr)")
         let result = try json(query.stdout)
-        #expect(Set(result.keys) == ["question", "mode", "results", "prompt", "timings_ms"])
+        #expect(Set(result.keys) == ["question", "mode", "refused", "evidence", "results", "prompt", "timings_ms"])
         let results = try #require(result["results"] as? [[String: Any]])
         #expect(results.count == 3)
         #expect(Set(results[0].keys) == ["rank", "chunk_id", "path", "heading", "score", "text", "lines"])

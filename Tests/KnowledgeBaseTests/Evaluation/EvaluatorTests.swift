@@ -60,6 +60,14 @@ struct EvaluatorTests {
         #expect(strict.refusalPrecision == 1 && strict.refusalRecall == 1 && strict.answerableRefused == 0)
         #expect(strict.text().contains("no misses"))
 
+        // The fitted rule refuses the unanswerable question at the default minimum score: none of its words occur.
+        let ruled = EvalReport(runs: runs, settings: EvalSettings(k: 3, minScore: 0.1, fingerprint: fingerprint,
+                                                                   database: "kb", questionFile: "q", refusalRule: .hash))
+        #expect(ruled.refusalRecall == 1 && ruled.answerableRefused == 0)
+        #expect(ruled.perQuestion.first { $0.id == "budget" }?.termCoverage == 0)
+        #expect(EvalSweep.rows(runs: runs, chunkTokens: nil, chunks: total, ks: [3], minScores: [0], rule: .hash)
+            .map(\.refusalRecall) == [1])
+
         let rows = EvalSweep.rows(runs: runs, chunkTokens: nil, chunks: total, ks: [1, 3], minScores: [0, Float(suggested)])
         #expect(rows.count == 4 && rows.allSatisfy { $0.recallAtK == 1 })
         #expect(rows.map(\.refusalRecall) == [0, 1, 0, 1])

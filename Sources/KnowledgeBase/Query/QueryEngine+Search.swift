@@ -1,0 +1,70 @@
+/// What retrieval found for one question, before the minimum score and k are applied.
+struct Retrieval: Sendable {
+    /// Chunks best first; scores are cosines (vector, hybrid) or BM25 (keyword).
+    var hits: [Hit]
+    /// Stored chunks of `hits` (and of any other candidate looked at).
+    var records: [Int64: ChunkRecord]
+    var evidence: RefusalEvidence
+}
+
+extension QueryEngine {
+    /// Candidates per retriever in hybrid search, at least; enough that fusion can lift a chunk one retriever
+    /// ranks low, and bounded so a query stays fast at a million chunks (100 and 200 measured no better).
+    static let hybridCandidates = 50
+
+    /// Finds candidates for `question` in `options.mode`, best first, with the evidence for the refusal decision.
+    ///
+    /// Hybrid search fuses the best `hybridCandidates` (at least 4·k) chunks by cosine and by BM25, then lifts the
+    /// chunks of any runbook the question names (`DocumentNames`). Vector and keyword search look for a named
+    /// runbook among their own candidates only, for the refusal decision. Call it under the catalog's read lock.
+    func retrieve(_ vector: [Float], question: String, index: VectorIndex?, options: QueryOptions) throws -> Retrieval {
+        let store = catalog.store
+        let terms = try store.queryTerms(question)
+        guard let index else {
+            return Retrieval(hits: [], records: [:], evidence: RefusalEvidence(topCosine: nil, terms: terms))
+        }
+        let filter = SearchFilter(pathPrefix: options.pathPrefix)
+        let names = DocumentNames(question: question)
+        func named(_ records: [Int64: ChunkRecord]) -> Bool {
+            records.values.contains { names.names(path: $0.path, heading: $0.heading) }
+        }
+        switch options.mode {
+        case .vector:
+            let hits = try index.search(vector, k: options.k, filter: filter)
+            let records = try store.chunks(ids: hits.map(\.chunkID))
+            return Retrieval(hits: hits, records: records,
+                             evidence: RefusalEvidence(topCosine: hits.first?.score, terms: terms,
+                                                       namesRunbook: named(records)))
+        case .keyword:
+            let lexical = try store.keywordSearch(terms: terms, limit: max(options.k, Self.hybridCandidates),
+                                                  pathPrefix: options.pathPrefix)
+            // The evidence comes from the keyword candidates a hybrid search would look at.
+            let candidates = lexical.prefix(max(options.k, Self.hybridCandidates)).map(\.chunkID)
+            let cosines = try index.scores(of: Set(candidates.prefix(Self.hybridCandidates)), query: vector)
+            let records = try store.chunks(ids: candidates)
+            let hits = lexical.prefix(options.k).map {
+                Hit(chunkID: $0.chunkID, documentID: $0.documentID, score: Float($0.score))
+            }
+            return Retrieval(hits: hits, records: records,
+                             evidence: RefusalEvidence(topCosine: cosines.values.max(), terms: terms,
+                                                       namesRunbook: named(records)))
+        case .hybrid:
+            let depth = max(Self.hybridCandidates, options.k * 4)
+            let semantic = try index.search(vector, k: depth, filter: filter)
+            let lexical = try store.keywordSearch(terms: terms, limit: depth, pathPrefix: options.pathPrefix)
+            let missing = Set(lexical.map(\.chunkID)).subtracting(semantic.map(\.chunkID))
+            var fused = Fusion.fuse(options.fusion, semantic: semantic, lexical: lexical,
+                                    cosines: try index.scores(of: missing, query: vector))
+            let records = try store.chunks(ids: Array(fused.keys))
+            let boost = Fusion.nameBoost(options.fusion)
+            var namesRunbook = false
+            for (chunkID, record) in records where names.names(path: record.path, heading: record.heading) {
+                fused[chunkID]?.fused += boost
+                namesRunbook = true
+            }
+            return Retrieval(hits: Fusion.ordered(fused.values), records: records,
+                             evidence: RefusalEvidence(topCosine: semantic.first?.score, terms: terms,
+                                                       namesRunbook: namesRunbook))
+        }
+    }
+}
