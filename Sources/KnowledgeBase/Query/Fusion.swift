@@ -98,19 +98,24 @@ struct DocumentNames {
     }
 
     /// True when the question names the document at `path` whose chunk has heading path `heading`.
+    ///
+    /// Called for every hybrid candidate, so it slices the strings in place rather than splitting them.
     func names(path: String, heading: String) -> Bool {
-        let file = (path.split(separator: "/").last.map(String.init) ?? path)
-        let stem = (file.range(of: ".", options: .backwards).map { String(file[..<$0.lowerBound]) } ?? file).lowercased()
-        if identifiers.contains(stem) { return true }
-        var title = (heading.components(separatedBy: " › ").first ?? "").lowercased()
-        if let bracket = title.range(of: " [") { title = String(title[..<bracket.lowerBound]) }
-        title = title.trimmingCharacters(in: .whitespaces)
+        let file = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
+        let stem = file.lastIndex(of: ".").map { file[..<$0] } ?? file
+        if !identifiers.isEmpty, identifiers.contains(stem.lowercased()) { return true }
+        var title = heading.firstRange(of: " › ").map { heading[..<$0.lowerBound] } ?? heading[...]
+        if let bracket = title.firstRange(of: " [") { title = title[..<bracket.lowerBound] }
+        while title.first?.isWhitespace == true { title = title.dropFirst() }
+        while title.last?.isWhitespace == true { title = title.dropLast() }
         guard !title.isEmpty else { return false }
-        if identifiers.contains(title) || identifiers.contains(title.replacingOccurrences(of: " ", with: "")) {
-            return true
+        let words = title.split(separator: " ")
+        if !identifiers.isEmpty {
+            let lowered = title.lowercased()
+            if identifiers.contains(lowered) || identifiers.contains(words.joined().lowercased()) { return true }
         }
         // A title of three or more words counts when the question contains it as a phrase.
-        return title.split(separator: " ").count >= 3 && question.contains(title)
+        return words.count >= 3 && question.contains(title.lowercased())
     }
 
     // "etcdMembersDown", "CPUThrottlingHigh": a capital after the first letter that follows or precedes a
