@@ -20,15 +20,7 @@ struct AnswerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Minimum cosine score for a source (default per embedder).", valueName: "score"))
     var minScore: Float?
 
-    @Option(help: ArgumentHelp("Search mode: hybrid (vector and BM25 fused), vector or keyword.", valueName: "mode"))
-    var mode: SearchMode = .hybrid
-
-    @Option(help: ArgumentHelp("Fusion of hybrid search: rrf (default) or weighted.", valueName: "method"))
-    var fusion: FusionMethod = .rrf
-
-    @Option(help: ArgumentHelp("Refusal decision: rule (fitted over top cosine and term coverage, default) or "
-                               + "min-score.", valueName: "policy"))
-    var refusal: RefusalPolicy = .rule
+    @OptionGroup var retrieval: RetrievalOptions
 
     func validate() throws {
         guard (1...100).contains(k) else { throw ValidationError("-k must be between 1 and 100.") }
@@ -36,7 +28,7 @@ struct AnswerOptions: ParsableArguments {
     }
 
     var queryOptions: QueryOptions {
-        QueryOptions(k: k, minScore: minScore, mode: mode, fusion: fusion, refusal: refusal)
+        retrieval.queryOptions(k: k, minScore: minScore)
     }
 
     /// The answer engine over the knowledge base, and the chosen template (checked before any work).

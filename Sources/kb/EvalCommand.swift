@@ -33,16 +33,7 @@ struct EvalCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as one JSON object.")
     var json = false
 
-    @Option(help: ArgumentHelp("Search mode: hybrid (default), vector or keyword.", valueName: "mode"))
-    var mode: SearchMode = .hybrid
-
-    @Option(help: ArgumentHelp("Fusion of hybrid search: rrf (reciprocal rank, default) or weighted (normalised "
-                               + "scores).", valueName: "method"))
-    var fusion: FusionMethod = .rrf
-
-    @Option(help: ArgumentHelp("Refusal decision: rule (the fitted rule over top cosine and term coverage, default) "
-                               + "or min-score (no chunk reaches the minimum score).", valueName: "policy"))
-    var refusal: RefusalPolicy = .rule
+    @OptionGroup var retrieval: RetrievalOptions
 
     @Flag(help: "Evaluate every search mode and print one line per mode (with --json: a \"modes\" array).")
     var allModes = false
@@ -116,7 +107,8 @@ struct EvalCommand: AsyncParsableCommand {
         }
         if allModes { return try await runAllModes(questions: questions, catalog: catalog, client: client,
                                                    databasePath: databasePath, malformed: malformed, logger: logger) }
-        let evaluator = Evaluator(catalog: catalog, embedder: client, mode: mode, fusion: fusion, logger: logger)
+        let evaluator = Evaluator(catalog: catalog, embedder: client, mode: retrieval.mode,
+                                  fusion: retrieval.fusion, logger: logger)
         let fingerprint = try evaluator.checkedFingerprint()
         let minimum = minScore ?? QueryOptions.defaultMinScore(for: fingerprint)
         let bar = ProgressBar()
@@ -125,8 +117,9 @@ struct EvalCommand: AsyncParsableCommand {
         }
         bar.finish()
         let settings = EvalSettings(k: k, minScore: minimum, fingerprint: fingerprint, database: databasePath,
-                                    questionFile: file, mode: mode, fusion: fusion,
-                                    refusalRule: refusal.rule(for: fingerprint, chunks: try catalog.loadIndex()?.count ?? 0))
+                                    questionFile: file, mode: retrieval.mode, fusion: retrieval.fusion,
+                                    refusalRule: retrieval.refusal.rule(
+                                        for: fingerprint, chunks: try catalog.loadIndex()?.count ?? 0))
         let report = EvalReport(runs: runs, settings: settings, malformed: malformed)
         let comparison = try compare.map { try ReportComparison(baselinePath: $0, report: report) }
         if let out { try report.json().write(to: URL(fileURLWithPath: out)) }
@@ -160,7 +153,8 @@ struct EvalCommand: AsyncParsableCommand {
         guard let corpus else {
             Output.note("note: without --corpus the sweep keeps the stored chunks; give --corpus DIR to try chunk sizes")
             let stats = try catalog.store.stats()
-            let deep = try await Evaluator(catalog: catalog, embedder: client, mode: mode, fusion: fusion, logger: logger)
+            let deep = try await Evaluator(catalog: catalog, embedder: client, mode: retrieval.mode,
+                                  fusion: retrieval.fusion, logger: logger)
                 .run(questions, depth: depth)
             return EvalSweep.rows(runs: deep, chunkTokens: nil, chunks: stats.chunks, ks: grid.ks,
                                   minScores: grid.minScores, rule: rule)
@@ -171,7 +165,8 @@ struct EvalCommand: AsyncParsableCommand {
             let copy = Catalog(store: try SQLiteStore(path: path), logger: logger, precision: global.indexPrecision)
             Output.note("sweep: ingesting \(corpus) with \(tokens)-token chunks…")
             _ = try await EvalCorpus.ingest(corpus, into: copy, embedder: client, chunkTokens: tokens, logger: logger)
-            let deep = try await Evaluator(catalog: copy, embedder: client, mode: mode, fusion: fusion, logger: logger)
+            let deep = try await Evaluator(catalog: copy, embedder: client, mode: retrieval.mode,
+                                  fusion: retrieval.fusion, logger: logger)
                 .run(questions, depth: depth)
             rows += EvalSweep.rows(runs: deep, chunkTokens: tokens, chunks: try copy.store.stats().chunks, ks: grid.ks,
                                    minScores: grid.minScores, rule: rule)
@@ -184,13 +179,15 @@ struct EvalCommand: AsyncParsableCommand {
                              databasePath: String, malformed: [MalformedLine], logger: Logger) async throws {
         var reports: [EvalReport] = []
         for searchMode in SearchMode.allCases {
-            let evaluator = Evaluator(catalog: catalog, embedder: client, mode: searchMode, fusion: fusion, logger: logger)
+            let evaluator = Evaluator(catalog: catalog, embedder: client, mode: searchMode,
+                                  fusion: retrieval.fusion, logger: logger)
             let fingerprint = try evaluator.checkedFingerprint()
             let runs = try await evaluator.run(questions, depth: max(k, 10))
             reports.append(EvalReport(runs: runs, settings: EvalSettings(
                 k: k, minScore: minScore ?? QueryOptions.defaultMinScore(for: fingerprint), fingerprint: fingerprint,
-                database: databasePath, questionFile: file, mode: searchMode, fusion: fusion,
-                refusalRule: refusal.rule(for: fingerprint, chunks: try catalog.loadIndex()?.count ?? 0)), malformed: malformed))
+                database: databasePath, questionFile: file, mode: searchMode, fusion: retrieval.fusion,
+                refusalRule: retrieval.refusal.rule(for: fingerprint, chunks: try catalog.loadIndex()?.count ?? 0)),
+                malformed: malformed))
         }
         if json {
             let encoder = JSONEncoder()

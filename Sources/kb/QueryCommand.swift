@@ -27,16 +27,7 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only search documents whose path starts with this.", valueName: "prefix"))
     var pathPrefix: String?
 
-    @Option(help: ArgumentHelp("Search mode: hybrid (vector and BM25 fused), vector or keyword.", valueName: "mode"))
-    var mode: SearchMode = .hybrid
-
-    @Option(help: ArgumentHelp("Fusion of hybrid search: rrf (reciprocal rank, default) or weighted (normalised "
-                               + "scores).", valueName: "method"))
-    var fusion: FusionMethod = .rrf
-
-    @Option(help: ArgumentHelp("Refusal decision: rule (fitted over top cosine and term coverage, default) or "
-                               + "min-score (no source reaches the minimum score).", valueName: "policy"))
-    var refusal: RefusalPolicy = .rule
+    @OptionGroup var retrieval: RetrievalOptions
 
     @Flag(help: "Print sources, prompt and timings as JSON.")
     var json = false
@@ -57,8 +48,8 @@ struct QueryCommand: AsyncParsableCommand {
         let catalog = try global.openCatalog(logger: logger)
         let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         let engine = QueryEngine(catalog: catalog, embedder: client, logger: logger)
-        let result = try await engine.query(question, options: QueryOptions(
-            k: k, minScore: minScore, pathPrefix: pathPrefix, mode: mode, fusion: fusion, refusal: refusal))
+        let options = retrieval.queryOptions(k: k, minScore: minScore, pathPrefix: pathPrefix)
+        let result = try await engine.query(question, options: options)
         if json {
             try Output.printJSON(result)
             return
