@@ -13,7 +13,7 @@ extension BenchCommand {
         @Option(help: "Dimension of the synthetic vectors.") var dimension: Int = 384
         @Option(help: "Chunks per synthetic document.") var chunksPerDocument: Int = 1000
         @Option(help: "Timed loads (the best and the median are reported).") var runs: Int = 3
-        @Option(help: "In-memory precision of the loaded index: fp32 or fp16 (narrowed after loading).")
+        @Option(help: "In-memory precision of the loaded index: fp32 or fp16 (rows are rounded to halves as they are read).")
         var precision: IndexPrecision = .fp32
 
         func run() async throws {

@@ -52,43 +52,6 @@ extension VectorIndex {
         }
     }
 
-    /// Re-stores every row in `precision`; nothing happens when the index already holds it.
-    ///
-    /// To fp16 the rows are rounded in place, block by block, and the buffer then shrinks to half, so memory never
-    /// exceeds what the float32 rows took. Back to fp32 the halves are widened exactly: the rounding is not undone.
-    /// Searches wait while the rows are converted.
-    public func convert(to precision: IndexPrecision) {
-        lock.withWriteLock {
-            guard precision != storedPrecision else { return }
-            let rows = chunkIDs.count
-            switch precision {
-            case .fp16:
-                let blockRows = 1024
-                let block = UnsafeMutablePointer<UInt16>.allocate(capacity: blockRows * dimension)
-                defer { block.deallocate() }
-                var start = 0
-                while start < rows {
-                    let count = min(blockRows, rows - start)
-                    HalfKernels.narrow(floatRows + start * dimension, into: block, count: count * dimension,
-                                       kernel: kernel)
-                    // Half rows land at half the offset: only float rows already read are overwritten.
-                    (storage + start * dimension * 2).copyMemory(from: block, byteCount: count * dimension * 2)
-                    start += count
-                }
-                storedPrecision = .fp16
-                resizeStorage(rows: capacity)
-            case .fp32:
-                let widened = Self.allocateRows(capacity, bytesPerRow: dimension * MemoryLayout<Float>.size)
-                HalfKernels.widen(halfRows, into: widened.assumingMemoryBound(to: Float.self), count: rows * dimension,
-                                  kernel: kernel)
-                free(storage)
-                storage = widened
-                storedPrecision = .fp32
-            }
-            bindStorage()
-        }
-    }
-
     /// Reallocates the rows to hold `rows` rows of the current precision, keeping what is stored.
     func resizeStorage(rows: Int) {
         guard let grown = realloc(storage, max(1, rows * rowBytes)) else {

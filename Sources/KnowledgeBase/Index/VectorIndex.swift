@@ -16,7 +16,7 @@ public final class VectorIndex: @unchecked Sendable {
     let lock = ReadWriteLock()
     /// The fp16 kernels' implementation; tests force the portable loop.
     let kernel: HalfKernels.Choice
-    // Guarded by `lock`: `capacity` rows of `rowBytes` each, from malloc (so converting to fp16 can shrink it).
+    // Guarded by `lock`: `capacity` rows of `rowBytes` each, from malloc (so growing is one realloc).
     var storage: UnsafeMutableRawPointer
     var storedPrecision: IndexPrecision
     var capacity: Int

@@ -139,30 +139,6 @@ struct VectorIndexHalfPrecisionTests {
         }
     }
 
-    @Test func convertingAnIndexNarrowsInPlaceAndWidensBack() throws {
-        let rows = helper.randomVectors(5000, dimension: 48, seed: 71)
-        let (index, _) = try helper.makeIndex(rows, dimension: 48)
-        let (direct, _) = try helper.makeIndex(rows, dimension: 48, precision: .fp16)
-        let fp32Bytes = index.vectorBytes
-        index.convert(to: .fp16)
-        #expect(index.precision == .fp16 && index.vectorBytes * 2 == fp32Bytes)
-        let queries = helper.randomVectors(3, dimension: 48, seed: 72)
-        for query in queries { #expect(try index.search(query, k: 20) == direct.search(query, k: 20)) }
-        // Rows added after the conversion (growing the shrunk buffer) are half rows too.
-        let more = helper.randomVectors(3000, dimension: 48, seed: 73)
-        try index.replaceDocument(100, path: "more.md", rows: more.enumerated().map { (Int64(50_000 + $0.offset), $0.element) })
-        try direct.replaceDocument(100, path: "more.md", rows: more.enumerated().map { (Int64(50_000 + $0.offset), $0.element) })
-        for query in queries { #expect(try index.search(query, k: 20) == direct.search(query, k: 20)) }
-        index.convert(to: .fp32)
-        #expect(index.precision == .fp32 && index.vectorBytes == 8000 * 48 * 4)
-        for query in queries {
-            let wide = try index.search(query, k: 20)
-            let half = try direct.search(query, k: 20)
-            #expect(wide.map(\.chunkID) == half.map(\.chunkID))
-            for (a, b) in zip(wide, half) { #expect(abs(a.score - b.score) < 1e-6) }
-        }
-    }
-
     @Test func storedRowsLoadIntoAnFP16Index() throws {
         let rows = helper.randomVectors(200, dimension: 12, seed: 81).map { $0.map { $0 * 3 } }
         let loaded = VectorIndex(dimension: 12, reservingRows: 1, precision: .fp16)
