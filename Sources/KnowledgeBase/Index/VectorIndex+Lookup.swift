@@ -13,7 +13,10 @@ extension VectorIndex {
             // A 4,096-bit filter of the wanted ids (512 bytes, in L1) rules out almost every row with one bit test,
             // so the pass over a million ids costs about a millisecond instead of a hash lookup each.
             var filter = [UInt64](repeating: 0, count: Self.lookupFilterWords)
-            for id in chunkIDs { filter[Self.filterSlot(id).word] |= Self.filterSlot(id).bit }
+            for id in chunkIDs {
+                let slot = Self.filterSlot(id)
+                filter[slot.word] |= slot.bit
+            }
             normalised.withUnsafeBufferPointer { query in
                 filter.withUnsafeBufferPointer { filter in
                     self.chunkIDs.withUnsafeBufferPointer { ids in

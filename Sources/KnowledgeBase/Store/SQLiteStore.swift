@@ -124,18 +124,18 @@ public final class SQLiteStore: @unchecked Sendable {
 
     /// Number of vectors stored under `fingerprint`.
     public func vectorCount(_ fingerprint: EmbeddingFingerprint) throws -> Int {
-        try withConnection {
-            Int(try Self.scalar($0, "SELECT count(*) FROM vectors WHERE fingerprint = ?", .text(fingerprint.key)))
-        }
+        try withConnection { try Self.vectorCount($0, fingerprint) }
+    }
+
+    private static func vectorCount(_ connection: SQLiteConnection, _ fingerprint: EmbeddingFingerprint) throws -> Int {
+        Int(try scalar(connection, "SELECT count(*) FROM vectors WHERE fingerprint = ?", .text(fingerprint.key)))
     }
 
     /// Counts for `kb stats`.
     public func stats() throws -> StoreStats {
         let fingerprint = try fingerprint()
         return try withConnection { connection in
-            let vectors = try fingerprint.map {
-                Int(try Self.scalar(connection, "SELECT count(*) FROM vectors WHERE fingerprint = ?", .text($0.key)))
-            } ?? 0
+            let vectors = try fingerprint.map { try Self.vectorCount(connection, $0) } ?? 0
             let pages = try Self.scalar(connection, "PRAGMA page_count")
             let pageSize = try Self.scalar(connection, "PRAGMA page_size")
             return StoreStats(
