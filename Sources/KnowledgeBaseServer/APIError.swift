@@ -46,6 +46,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             case .emptyKnowledgeBase: return APIError(.conflict, code: "empty_knowledge_base", error.description)
             case .embedderMismatch: return APIError(.conflict, code: "embedder_mismatch", error.description)
             case .invalidQuestion: return .badRequest(error.description)
+            case .indexChanged:
+                return APIError(.serviceUnavailable, code: "index_changed", error.description, headers: [.retryAfter: "1"])
             }
         case let error as EmbeddingError where error.isFatal:
             return APIError(.serviceUnavailable, code: "embedder_unavailable", error.description,

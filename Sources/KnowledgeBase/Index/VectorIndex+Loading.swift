@@ -13,6 +13,15 @@ extension VectorIndex {
     static func load(from store: SQLiteStore, fingerprint: EmbeddingFingerprint, reservingRows rows: Int,
                      precision: IndexPrecision = .fp32) throws -> VectorIndex
     {
+        try store.withConnection {
+            try load(from: $0, fingerprint: fingerprint, reservingRows: rows, precision: precision)
+        }
+    }
+
+    /// The same, read on `connection` (one snapshot when the caller holds a read transaction on it).
+    static func load(from connection: SQLiteConnection, fingerprint: EmbeddingFingerprint, reservingRows rows: Int,
+                     precision: IndexPrecision = .fp32) throws -> VectorIndex
+    {
         let index = VectorIndex(dimension: fingerprint.dimension, reservingRows: rows, precision: precision)
         // The kernel maps the reserved buffer's pages on another core while this one reads the file. The buffer
         // only moves when more rows arrive than were counted (another process wrote meanwhile): that waits first.
@@ -25,7 +34,7 @@ extension VectorIndex {
             prefaulted.signal()
         }.start()
         defer { if prefaulting { prefaulted.wait() } }
-        try store.withConnection { connection in
+        do {
             var paths: [Int64: String] = [:]
             let documents = try connection.prepare("SELECT id, path FROM documents")
             while try documents.step() { paths[documents.int(0)] = documents.text(1) }

@@ -29,8 +29,9 @@ public struct Ingester: Sendable {
         var failures: [String] = []
     }
 
-    /// Ingests `files`; with `prune`, removes stored documents not among them.
-    public func ingest(_ files: [SourceFile], prune: Bool = false,
+    /// Ingests `files` into `source`; with `prune`, removes that source's stored documents not among them (other
+    /// sources are never touched).
+    public func ingest(_ files: [SourceFile], source: String = DocumentSource.ingest, prune: Bool = false,
                        progress: @Sendable (IngestProgress) -> Void = { _ in }) async throws -> IngestSummary {
         let started = ContinuousClock.now
         var summary = IngestSummary()
@@ -73,7 +74,7 @@ public struct Ingester: Sendable {
             let file = files[nextFile]
             let index = nextFile
             nextFile += 1
-            switch try prepare(file, fingerprint: fingerprint) {
+            switch try prepare(file, source: source, fingerprint: fingerprint) {
             case .skipped(let reason):
                 summary.skipped += 1
                 summary.problems.append(reason)
@@ -144,7 +145,7 @@ public struct Ingester: Sendable {
                     for index in touched.sorted() where pending[index]?.missing == 0 { try finish(index) }
                 }
             }
-            if prune { summary.removed = try pruneMissing(keeping: Set(files.map(\.storedPath))) }
+            if prune { summary.removed = try pruneMissing(source: source, keeping: Set(files.map(\.storedPath))) }
         } catch let error as EmbeddingError where error.isFatal {
             summary.abortedBecause = "\(error)"
         } catch is CancellationError {
@@ -167,7 +168,7 @@ public struct Ingester: Sendable {
         case ready(Pending)
     }
 
-    func prepare(_ file: SourceFile, fingerprint: EmbeddingFingerprint) throws -> Preparation {
+    func prepare(_ file: SourceFile, source: String, fingerprint: EmbeddingFingerprint) throws -> Preparation {
         let data: Data
         do {
             data = try Data(contentsOf: file.url)
@@ -180,20 +181,22 @@ public struct Ingester: Sendable {
         guard let text = String(validating: data, as: UTF8.self) else {
             return .skipped("\(file.url.path): is not valid UTF-8; convert it (e.g. `iconv -f latin1 -t utf-8`)")
         }
-        return try prepare(path: file.storedPath, text: text, sha: SHA256.hex(data), size: data.count,
+        return try prepare(source: source, path: file.storedPath, text: text, sha: SHA256.hex(data), size: data.count,
                            format: file.format, file: file, fingerprint: fingerprint)
     }
 
     // Shared by files and documents added over HTTP: unchanged check, chunking, cache look-up.
-    func prepare(path: String, text: String, sha: String, size: Int, format: DocumentFormat, title: String? = nil,
-                 metadata: String = "{}", file: SourceFile, fingerprint: EmbeddingFingerprint) throws -> Preparation {
-        let existing = try catalog.store.document(path: path)
-        if let existing, existing.sha256 == sha, existing.chunker == chunker.options.signature,
+    func prepare(source: String, path: String, text: String, sha: String, size: Int, format: DocumentFormat,
+                 title: String? = nil, metadata: String = "{}", file: SourceFile, fingerprint: EmbeddingFingerprint)
+        throws -> Preparation
+    {
+        let existing = try catalog.store.document(path: path, source: source)
+        if let existing, existing.sha256 == sha, existing.chunker == chunker.options.signature, existing.format == format,
            title == nil || existing.title == title, existing.metadata == metadata {
             return .unchanged
         }
         let chunked = chunker.chunk(text, path: path, format: format)
-        let write = DocumentWrite(path: path, title: title ?? chunked.title, format: format, sha256: sha, size: size,
+        let write = DocumentWrite(source: source, path: path, title: title ?? chunked.title, format: format, sha256: sha, size: size,
                                   chunker: chunker.options.signature, metadata: metadata, chunks: chunked.chunks,
                                   vectors: [])
         let hashes = chunked.chunks.map { SHA256.hex(EmbeddingText.make(path: path, heading: $0.heading, text: $0.text)) }
@@ -215,16 +218,16 @@ public struct Ingester: Sendable {
     ///
     /// - Throws: `EmbeddingError` (fatal when the embedder is down; `.input` naming a chunk it rejected).
     public func add(path: String, content: String, format: DocumentFormat, title: String? = nil,
-                    metadata: String = "{}") async throws -> Added {
+                    metadata: String = "{}", source: String = DocumentSource.api) async throws -> Added {
         let fingerprint = try await resolveFingerprint()
         let data = Data(content.utf8)
         let file = SourceFile(url: URL(fileURLWithPath: "/"), storedPath: path, format: format)
-        switch try prepare(path: path, text: content, sha: SHA256.hex(data), size: data.count, format: format,
-                           title: title, metadata: metadata, file: file, fingerprint: fingerprint) {
+        switch try prepare(source: source, path: path, text: content, sha: SHA256.hex(data), size: data.count,
+                           format: format, title: title, metadata: metadata, file: file, fingerprint: fingerprint) {
         case .skipped(let reason):
             throw StoreError.invalidInput(reason)
         case .unchanged:
-            let record = try catalog.store.document(path: path)
+            let record = try catalog.store.document(path: path, source: source)
             return Added(id: record?.id ?? 0, status: .unchanged, chunks: record?.chunkCount ?? 0)
         case .ready(var document):
             let missing = document.vectors.indices.filter { document.vectors[$0] == nil }
@@ -263,9 +266,9 @@ public struct Ingester: Sendable {
         return embedder.fingerprint(dimension: probe.count)
     }
 
-    private func pruneMissing(keeping paths: Set<String>) throws -> Int {
+    private func pruneMissing(source: String, keeping paths: Set<String>) throws -> Int {
         var removed = 0
-        for document in try catalog.store.documents() where !paths.contains(document.path) {
+        for document in try catalog.store.documents(source: source) where !paths.contains(document.path) {
             if try catalog.remove(documentID: document.id) { removed += 1 }
         }
         return removed

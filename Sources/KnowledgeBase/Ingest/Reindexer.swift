@@ -67,7 +67,8 @@ public struct Reindexer: Sendable {
         }
         if summary.failures.isEmpty {
             try store.switchFingerprint(to: target)
-            catalog.invalidateIndex()
+            // The switch is on the feed: a loaded index reloads beside the old one (here and in every other process).
+            try catalog.refresh()
             summary.switched = true
         }
         logger.info("reindex finished", metadata: [

@@ -114,7 +114,9 @@ public struct QueryEngine: Sendable {
         let trimmed = question.trimmingSpaces()
         guard !trimmed.isEmpty else { throw QueryError.invalidQuestion("the question is empty; ask something.") }
         let started = ContinuousClock.now
-        guard let fingerprint = try catalog.store.fingerprint(), try catalog.loadIndex() != nil else {
+        // Changes other processes committed are applied first (one pragma when there are none).
+        try catalog.refresh()
+        guard let fingerprint = try catalog.loadedIndex().fingerprint else {
             throw QueryError.emptyKnowledgeBase(path: catalog.store.path)
         }
         guard fingerprint.isCompatible(with: embedder.fingerprint(dimension: 0)) else {
@@ -131,7 +133,10 @@ public struct QueryEngine: Sendable {
         }
         let embedded = ContinuousClock.now
         let minScore = options.minScore ?? QueryOptions.defaultMinScore(for: fingerprint)
-        let (retrieval, refused) = try catalog.read { index in
+        let (retrieval, refused) = try catalog.readLoaded { state in
+            // A reindex may have swapped the index while the question was embedded: never score across fingerprints.
+            guard let state, state.fingerprint?.key == fingerprint.key else { throw QueryError.indexChanged }
+            let index = state.index
             let retrieval = try retrieve(vector, question: trimmed, index: index, options: options)
             let rule = options.refusal.rule(for: fingerprint, chunks: index?.count ?? 0)
             return (retrieval, retrieval.evidence.refused(minScore: minScore, rule: rule))

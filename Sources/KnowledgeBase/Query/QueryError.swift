@@ -3,6 +3,8 @@ public enum QueryError: Error, Sendable, CustomStringConvertible {
     case emptyKnowledgeBase(path: String)
     case embedderMismatch(index: EmbeddingFingerprint, requested: EmbeddingFingerprint)
     case invalidQuestion(String)
+    /// The index was switched to another embedding fingerprint (a reindex) while the question was embedded.
+    case indexChanged
 
     public var description: String {
         switch self {
@@ -16,6 +18,8 @@ public enum QueryError: Error, Sendable, CustomStringConvertible {
                 + (requested.embedder == "ollama" ? " --model \(requested.model)" : "") + "`."
         case .invalidQuestion(let message):
             return message
+        case .indexChanged:
+            return "the knowledge base was reindexed with another embedder while this question was asked; ask again."
         }
     }
 }

@@ -12,6 +12,8 @@ public struct DocumentRecord: Sendable, Equatable, Codable {
     public var createdAt: String
     public var updatedAt: String
     public var chunkCount: Int
+    /// The source the document belongs to: a synced folder or git tree, `ingest` (`kb ingest`) or `api` (HTTP).
+    public var source: String
 }
 
 /// One stored chunk with its position in the source.
@@ -31,6 +33,8 @@ public struct ChunkRecord: Sendable, Equatable, Codable {
 
 /// A document ready to be written: its chunks and one vector per chunk.
 public struct DocumentWrite: Sendable {
+    /// The source the document belongs to; a path is unique within its source.
+    public var source: String
     public var path: String
     public var title: String
     public var format: DocumentFormat
@@ -41,8 +45,10 @@ public struct DocumentWrite: Sendable {
     public var chunks: [Chunk]
     public var vectors: [[Float]]
 
-    public init(path: String, title: String, format: DocumentFormat, sha256: String, size: Int, chunker: String,
-                metadata: String = "{}", chunks: [Chunk], vectors: [[Float]]) {
+    public init(source: String = DocumentSource.ingest, path: String, title: String, format: DocumentFormat,
+                sha256: String, size: Int, chunker: String, metadata: String = "{}", chunks: [Chunk],
+                vectors: [[Float]]) {
+        self.source = source
         self.path = path
         self.title = title
         self.format = format
@@ -64,4 +70,12 @@ public struct StoreStats: Sendable, Codable {
     public var fileBytes: Int
     public var fingerprint: EmbeddingFingerprint?
     public var schemaVersion: Int
+}
+
+/// Names of the sources kb itself writes to.
+public enum DocumentSource {
+    /// Files given to `kb ingest` (and documents stored before sources existed).
+    public static let ingest = "ingest"
+    /// Documents added over HTTP.
+    public static let api = "api"
 }

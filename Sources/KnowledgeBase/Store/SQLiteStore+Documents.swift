@@ -15,7 +15,7 @@ public struct WrittenDocument: Sendable {
 extension SQLiteStore {
     private static let documentColumns = """
         d.id, d.path, d.title, d.format, d.sha256, d.size, d.chunker, d.metadata, d.created_at, d.updated_at,
-        (SELECT count(*) FROM chunks c WHERE c.document_id = d.id)
+        (SELECT count(*) FROM chunks c WHERE c.document_id = d.id), d.source
         """
 
     private static func readDocument(_ statement: SQLiteStatement) -> DocumentRecord {
@@ -23,15 +23,36 @@ extension SQLiteStore {
             id: statement.int(0), path: statement.text(1), title: statement.text(2),
             format: DocumentFormat(rawValue: statement.text(3)) ?? .markdown, sha256: statement.text(4),
             size: Int(statement.int(5)), chunker: statement.text(6), metadata: statement.text(7),
-            createdAt: statement.text(8), updatedAt: statement.text(9), chunkCount: Int(statement.int(10)))
+            createdAt: statement.text(8), updatedAt: statement.text(9), chunkCount: Int(statement.int(10)),
+            source: statement.text(11))
     }
 
-    /// The document stored under `path`, if any.
-    public func document(path: String) throws -> DocumentRecord? {
+    /// The document stored under `path` in `source`; with no source, the one document at that path in any source
+    /// (the first by source name when several sources hold the path).
+    public func document(path: String, source: String? = nil) throws -> DocumentRecord? {
         try withConnection { connection in
-            let statement = try connection.prepare("SELECT \(Self.documentColumns) FROM documents d WHERE d.path = ?")
-                .bind(.text(path))
+            let statement: SQLiteStatement
+            if let source {
+                statement = try connection.prepare(
+                    "SELECT \(Self.documentColumns) FROM documents d WHERE d.source = ? AND d.path = ?")
+                    .bind(.text(source), .text(path))
+            } else {
+                statement = try connection.prepare(
+                    "SELECT \(Self.documentColumns) FROM documents d WHERE d.path = ? ORDER BY d.source LIMIT 1")
+                    .bind(.text(path))
+            }
             return try statement.step() ? Self.readDocument(statement) : nil
+        }
+    }
+
+    /// Every document stored under `path`, one per source that holds it.
+    public func documents(path: String) throws -> [DocumentRecord] {
+        try withConnection { connection in
+            let statement = try connection.prepare(
+                "SELECT \(Self.documentColumns) FROM documents d WHERE d.path = ? ORDER BY d.source").bind(.text(path))
+            var documents: [DocumentRecord] = []
+            while try statement.step() { documents.append(Self.readDocument(statement)) }
+            return documents
         }
     }
 
@@ -44,15 +65,26 @@ extension SQLiteStore {
         }
     }
 
-    /// Documents ordered by path, a page at a time.
-    public func documents(limit: Int = Int(Int32.max), offset: Int = 0) throws -> [DocumentRecord] {
+    /// Documents ordered by path (then source), a page at a time; only those of `source` when it is given.
+    public func documents(limit: Int = Int(Int32.max), offset: Int = 0, source: String? = nil) throws
+        -> [DocumentRecord]
+    {
         try withConnection { connection in
-            let statement = try connection.prepare(
-                "SELECT \(Self.documentColumns) FROM documents d ORDER BY d.path LIMIT ? OFFSET ?")
-                .bind(.int(limit), .int(offset))
+            let statement = try connection.prepare("""
+                SELECT \(Self.documentColumns) FROM documents d WHERE (?1 IS NULL OR d.source = ?1)
+                ORDER BY d.path, d.source LIMIT ?2 OFFSET ?3
+                """).bind(source.map { .text($0) } ?? .null, .int(limit), .int(offset))
             var documents: [DocumentRecord] = []
             while try statement.step() { documents.append(Self.readDocument(statement)) }
             return documents
+        }
+    }
+
+    /// Number of documents, or of those in `source`.
+    public func documentCount(source: String? = nil) throws -> Int {
+        try withConnection { connection in
+            Int(try Self.scalar(connection, "SELECT count(*) FROM documents WHERE ?1 IS NULL OR source = ?1",
+                                source.map { .text($0) } ?? .null))
         }
     }
 
@@ -122,85 +154,83 @@ extension SQLiteStore {
             throw StoreError.invalidInput("\(document.path): \(document.chunks.count) chunks but "
                 + "\(document.vectors.count) vectors")
         }
-        let active = try self.fingerprint()
-        if let active, active.key != fingerprint.key {
-            throw QueryError.embedderMismatch(index: active, requested: fingerprint)
-        }
         let now = ISO8601DateFormatter().string(from: Date())
-        return try withConnection { connection in
-            try connection.transaction {
-                if active == nil {
-                    let json = String(decoding: try JSONEncoder().encode(fingerprint), as: UTF8.self)
-                    try connection.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('fingerprint', ?)")
-                        .bind(.text(json)).run()
+        return try writeTransaction { connection in
+            // Checked inside the write transaction: another process may have switched the fingerprint since.
+            let active = try connection.prepare("SELECT value FROM meta WHERE key = 'fingerprint'")
+            if try active.step() {
+                let stored = try JSONDecoder().decode(EmbeddingFingerprint.self, from: Data(active.text(0).utf8))
+                if stored.key != fingerprint.key {
+                    throw QueryError.embedderMismatch(index: stored, requested: fingerprint)
                 }
-                let existing = try connection.prepare("SELECT id FROM documents WHERE path = ?")
-                    .bind(.text(document.path))
-                let id: Int64
-                let status: WriteStatus
-                if try existing.step() {
-                    id = existing.int(0)
-                    status = .replaced
-                    try connection.prepare("DELETE FROM chunks WHERE document_id = ?").bind(.integer(id)).run()
-                    try connection.prepare("""
-                        UPDATE documents SET title = ?, format = ?, sha256 = ?, size = ?, chunker = ?, metadata = ?,
-                        updated_at = ? WHERE id = ?
-                        """).bind(.text(document.title), .text(document.format.rawValue), .text(document.sha256),
-                                  .int(document.size), .text(document.chunker), .text(document.metadata), .text(now),
-                                  .integer(id)).run()
-                } else {
-                    status = .created
-                    try connection.prepare("""
-                        INSERT INTO documents(path, title, format, sha256, size, chunker, metadata, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """).bind(.text(document.path), .text(document.title), .text(document.format.rawValue),
-                                  .text(document.sha256), .int(document.size), .text(document.chunker),
-                                  .text(document.metadata), .text(now), .text(now)).run()
-                    id = connection.lastInsertRowID
-                }
-                let insertChunk = try connection.prepare("""
-                    INSERT INTO chunks(document_id, ordinal, heading, text, first_line, last_line, tokens, sha256)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                let insertVector = try connection.prepare(
-                    "INSERT INTO vectors(chunk_id, fingerprint, vector) VALUES (?, ?, ?)")
-                let insertCache = try connection.prepare(
-                    "INSERT OR IGNORE INTO embedding_cache(text_sha256, fingerprint, vector) VALUES (?, ?, ?)")
-                let insertText = try connection.prepare("INSERT INTO chunks_fts(rowid, context, text) VALUES (?, ?, ?)")
-                var rows: [(chunkID: Int64, vector: [Float])] = []
-                for (chunk, vector) in zip(document.chunks, document.vectors) {
-                    guard vector.count == fingerprint.dimension, vector.allSatisfy(\.isFinite) else {
-                        throw IndexError.dimensionMismatch(expected: fingerprint.dimension, got: vector.count,
-                                                           what: "vector of \(document.path) chunk \(chunk.ordinal)")
-                    }
-                    let hash = SHA256.hex(EmbeddingText.make(path: document.path, heading: chunk.heading, text: chunk.text))
-                    insertChunk.reset()
-                    try insertChunk.bind(.integer(id), .int(chunk.ordinal), .text(chunk.heading), .text(chunk.text),
-                                         .int(chunk.firstLine), .int(chunk.lastLine), .int(chunk.tokens), .text(hash))
-                        .run()
-                    let chunkID = connection.lastInsertRowID
-                    insertText.reset()
-                    try insertText.bind(.integer(chunkID), .text(FullText.context(path: document.path, heading: chunk.heading)),
-                                        .text(FullText.spacedCJK(chunk.text))).run()
-                    insertVector.reset()
-                    try insertVector.bind(.integer(chunkID), .text(fingerprint.key), .floats(vector)).run()
-                    insertCache.reset()
-                    try insertCache.bind(.text(hash), .text(fingerprint.key), .floats(vector)).run()
-                    rows.append((chunkID, vector))
-                }
-                return WrittenDocument(id: id, status: status, rows: rows)
+            } else {
+                let json = String(decoding: try JSONEncoder().encode(fingerprint), as: UTF8.self)
+                try connection.prepare("INSERT INTO meta(key, value) VALUES ('fingerprint', ?)").bind(.text(json)).run()
             }
+            let existing = try connection.prepare("SELECT id FROM documents WHERE source = ? AND path = ?")
+                .bind(.text(document.source), .text(document.path))
+            let id: Int64
+            let status: WriteStatus
+            if try existing.step() {
+                id = existing.int(0)
+                status = .replaced
+                try connection.prepare("DELETE FROM chunks WHERE document_id = ?").bind(.integer(id)).run()
+                try connection.prepare("""
+                    UPDATE documents SET title = ?, format = ?, sha256 = ?, size = ?, chunker = ?, metadata = ?,
+                    updated_at = ? WHERE id = ?
+                    """).bind(.text(document.title), .text(document.format.rawValue), .text(document.sha256),
+                              .int(document.size), .text(document.chunker), .text(document.metadata), .text(now),
+                              .integer(id)).run()
+            } else {
+                status = .created
+                try connection.prepare("""
+                    INSERT INTO documents(source, path, title, format, sha256, size, chunker, metadata, created_at,
+                    updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).bind(.text(document.source), .text(document.path), .text(document.title), .text(document.format.rawValue),
+                              .text(document.sha256), .int(document.size), .text(document.chunker),
+                              .text(document.metadata), .text(now), .text(now)).run()
+                id = connection.lastInsertRowID
+            }
+            let insertChunk = try connection.prepare("""
+                INSERT INTO chunks(document_id, ordinal, heading, text, first_line, last_line, tokens, sha256)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let insertVector = try connection.prepare(
+                "INSERT INTO vectors(chunk_id, fingerprint, vector) VALUES (?, ?, ?)")
+            let insertCache = try connection.prepare(
+                "INSERT OR IGNORE INTO embedding_cache(text_sha256, fingerprint, vector) VALUES (?, ?, ?)")
+            let insertText = try connection.prepare("INSERT INTO chunks_fts(rowid, context, text) VALUES (?, ?, ?)")
+            var rows: [(chunkID: Int64, vector: [Float])] = []
+            for (chunk, vector) in zip(document.chunks, document.vectors) {
+                guard vector.count == fingerprint.dimension, vector.allSatisfy(\.isFinite) else {
+                    throw IndexError.dimensionMismatch(expected: fingerprint.dimension, got: vector.count,
+                                                       what: "vector of \(document.path) chunk \(chunk.ordinal)")
+                }
+                let hash = SHA256.hex(EmbeddingText.make(path: document.path, heading: chunk.heading, text: chunk.text))
+                insertChunk.reset()
+                try insertChunk.bind(.integer(id), .int(chunk.ordinal), .text(chunk.heading), .text(chunk.text),
+                                     .int(chunk.firstLine), .int(chunk.lastLine), .int(chunk.tokens), .text(hash))
+                    .run()
+                let chunkID = connection.lastInsertRowID
+                insertText.reset()
+                try insertText.bind(.integer(chunkID), .text(FullText.context(path: document.path, heading: chunk.heading)),
+                                    .text(FullText.spacedCJK(chunk.text))).run()
+                insertVector.reset()
+                try insertVector.bind(.integer(chunkID), .text(fingerprint.key), .floats(vector)).run()
+                insertCache.reset()
+                try insertCache.bind(.text(hash), .text(fingerprint.key), .floats(vector)).run()
+                rows.append((chunkID, vector))
+            }
+            return WrittenDocument(id: id, status: status, rows: rows)
         }
     }
 
     /// Deletes a document with its chunks and vectors; returns false when there was none.
     @discardableResult
     public func removeDocument(id: Int64) throws -> Bool {
-        try withConnection { connection in
-            try connection.transaction {
-                try connection.prepare("DELETE FROM documents WHERE id = ?").bind(.integer(id)).run()
-                return connection.changes > 0
-            }
+        try writeTransaction { connection in
+            try connection.prepare("DELETE FROM documents WHERE id = ?").bind(.integer(id)).run()
+            return connection.changes > 0
         }
     }
 

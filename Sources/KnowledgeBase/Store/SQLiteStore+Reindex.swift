@@ -32,19 +32,38 @@ extension SQLiteStore {
     ///
     /// Chunks deleted meanwhile are skipped.
     public func storeVectors(_ vectors: [(chunk: ChunkToEmbed, vector: [Float])], fingerprintKey: String) throws {
-        try withConnection { connection in
-            try connection.transaction {
-                let insert = try connection.prepare("""
-                    INSERT OR REPLACE INTO vectors(chunk_id, fingerprint, vector)
-                    SELECT id, ?, ? FROM chunks WHERE id = ?
+        try writeTransaction { connection in
+            let insert = try connection.prepare("""
+                INSERT OR REPLACE INTO vectors(chunk_id, fingerprint, vector)
+                SELECT id, ?, ? FROM chunks WHERE id = ?
+                """)
+            let cache = try connection.prepare(
+                "INSERT OR IGNORE INTO embedding_cache(text_sha256, fingerprint, vector) VALUES (?, ?, ?)")
+            for (chunk, vector) in vectors {
+                insert.reset()
+                try insert.bind(.text(fingerprintKey), .floats(vector), .integer(chunk.chunkID)).run()
+                cache.reset()
+                try cache.bind(.text(SHA256.hex(chunk.embeddingText)), .text(fingerprintKey), .floats(vector)).run()
+            }
+            // Vectors of the active fingerprint are what indexes hold: their documents go on the feed. (A reindex
+            // stages another fingerprint's vectors, which no index sees until the switch.)
+            let active = try connection.prepare("SELECT value FROM meta WHERE key = 'fingerprint'")
+            if try active.step(),
+               try JSONDecoder().decode(EmbeddingFingerprint.self, from: Data(active.text(0).utf8)).key == fingerprintKey
+            {
+                let record = try connection.prepare("""
+                    INSERT INTO changes(kind, document_id, at_ms)
+                    SELECT 'replaced', document_id, \(Schema.nowMilliseconds) FROM chunks WHERE id = ?
                     """)
-                let cache = try connection.prepare(
-                    "INSERT OR IGNORE INTO embedding_cache(text_sha256, fingerprint, vector) VALUES (?, ?, ?)")
-                for (chunk, vector) in vectors {
-                    insert.reset()
-                    try insert.bind(.text(fingerprintKey), .floats(vector), .integer(chunk.chunkID)).run()
-                    cache.reset()
-                    try cache.bind(.text(SHA256.hex(chunk.embeddingText)), .text(fingerprintKey), .floats(vector)).run()
+                var recorded = Set<Int64>()
+                let owner = try connection.prepare("SELECT document_id FROM chunks WHERE id = ?")
+                for (chunk, _) in vectors {
+                    owner.reset()
+                    guard try owner.bind(.integer(chunk.chunkID)).step(), recorded.insert(owner.int(0)).inserted else {
+                        continue
+                    }
+                    record.reset()
+                    try record.bind(.integer(chunk.chunkID)).run()
                 }
             }
         }
@@ -55,20 +74,21 @@ extension SQLiteStore {
     /// - Throws: `StoreError.invalidInput` (changing nothing) if some chunk still lacks a vector under it.
     public func switchFingerprint(to fingerprint: EmbeddingFingerprint) throws {
         let json = String(decoding: try JSONEncoder().encode(fingerprint), as: UTF8.self)
-        try withConnection { connection in
-            try connection.transaction {
-                let missing = try Self.scalar(connection, """
-                    SELECT count(*) FROM chunks c WHERE NOT EXISTS
-                    (SELECT 1 FROM vectors v WHERE v.chunk_id = c.id AND v.fingerprint = ?)
-                    """, .text(fingerprint.key))
-                guard missing == 0 else {
-                    throw StoreError.invalidInput("\(missing) chunks have no vector for \(fingerprint) yet (documents "
-                        + "changed during the reindex?); run `kb reindex` again to finish.")
-                }
-                try connection.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES ('fingerprint', ?)")
-                    .bind(.text(json)).run()
-                try connection.prepare("DELETE FROM vectors WHERE fingerprint <> ?").bind(.text(fingerprint.key)).run()
+        try writeTransaction { connection in
+            let missing = try Self.scalar(connection, """
+                SELECT count(*) FROM chunks c WHERE NOT EXISTS
+                (SELECT 1 FROM vectors v WHERE v.chunk_id = c.id AND v.fingerprint = ?)
+                """, .text(fingerprint.key))
+            guard missing == 0 else {
+                throw StoreError.invalidInput("\(missing) chunks have no vector for \(fingerprint) yet (documents "
+                    + "changed during the reindex?); run `kb reindex` again to finish.")
             }
+            try connection.prepare("""
+                    INSERT INTO meta(key, value) VALUES ('fingerprint', ?)
+                    ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                    """)
+                .bind(.text(json)).run()
+            try connection.prepare("DELETE FROM vectors WHERE fingerprint <> ?").bind(.text(fingerprint.key)).run()
         }
     }
 }

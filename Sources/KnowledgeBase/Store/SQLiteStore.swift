@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Synchronization
 
 /// The knowledge base file: documents, chunks, vectors and the embedding cache in one SQLite database.
 ///
@@ -9,24 +10,40 @@ public final class SQLiteStore: @unchecked Sendable {
     private let lock = NSLock()
     private let connection: SQLiteConnection
     public let path: String
+    /// Write transactions committed through this store; `PRAGMA data_version` only counts other connections' commits.
+    private let localCommits = Atomic<Int64>(0)
+    /// How many of the newest changes the feed keeps even when every reader has seen them.
+    public let changeRetention: Int
+    /// A following process that has not reported its position for this long is taken for gone.
+    static let readerTimeoutMilliseconds: Int64 = 10 * 60 * 1000
 
-    /// Opens (or creates) the knowledge base at `path`, running pending migrations.
+    /// Opens (or, with `create`, creates) the knowledge base at `path`, running pending migrations.
     ///
-    /// - Throws: `StoreError.notADatabase`, `.notAKnowledgeBase` or `.newerSchema` without modifying the file.
-    public init(path: String) throws {
+    /// - Throws: `StoreError.notFound` when `create` is false and there is no file, `.notADatabase`,
+    ///   `.notAKnowledgeBase` or `.newerSchema` without modifying the file.
+    public init(path: String, create: Bool = true, changeRetention: Int = 1000) throws {
         self.path = path
-        if path != ":memory:" { try Self.checkHeader(path: path) }
+        self.changeRetention = max(0, changeRetention)
+        if path != ":memory:" {
+            if !create && !FileManager.default.fileExists(atPath: path) { throw StoreError.notFound(path: path) }
+            try Self.checkHeader(path: path)
+        }
         let connection = try SQLiteConnection(path: path)
+        // Set first: another process may be creating or migrating the same file right now.
+        try connection.execute("PRAGMA busy_timeout = 5000")
         try Self.checkIdentity(connection)
         connection.resetStatements()
-        try connection.execute("PRAGMA busy_timeout = 5000")
         // 16 KiB pages hold ten 384-dimension vectors each (4 KiB pages hold two and leave a quarter empty), so the
         // index loads from fewer, fuller pages. It only takes effect when the file is created; existing files keep
         // their page size.
         try connection.execute("PRAGMA page_size = 16384")
         if path != ":memory:" { try connection.execute("PRAGMA journal_mode = WAL") }
-        try connection.execute("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL")
+        try connection.execute("PRAGMA synchronous = NORMAL")
+        // Migrations rebuild tables that others refer to, which SQLite only allows with foreign keys off (the
+        // pragma has no effect inside a transaction, so it is set around it).
+        try connection.execute("PRAGMA foreign_keys = OFF")
         try Self.migrate(connection)
+        try connection.execute("PRAGMA foreign_keys = ON")
         self.connection = connection
     }
 
@@ -36,6 +53,22 @@ public final class SQLiteStore: @unchecked Sendable {
             defer { connection.resetStatements() }
             return try body(connection)
         }
+    }
+
+    var localCommitCount: Int64 { localCommits.load(ordering: .relaxed) }
+
+    /// Runs `body` in one write transaction: the only way anything in the store changes. Changes to documents and
+    /// to the active fingerprint reach the feed through triggers in the same transaction; the feed is pruned here.
+    func writeTransaction<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        let result = try withConnection { connection in
+            try connection.transaction {
+                let result = try body(connection)
+                try pruneChanges(connection)
+                return result
+            }
+        }
+        localCommits.add(1, ordering: .relaxed)
+        return result
     }
 
     // A file that exists but does not start with SQLite's magic is refused before SQLite touches it.
@@ -69,11 +102,14 @@ public final class SQLiteStore: @unchecked Sendable {
         }
     }
 
+    // The version is read inside the write transaction, so two processes opening a new file at once migrate it once.
     private static func migrate(_ connection: SQLiteConnection) throws {
-        let version = Int(try scalar(connection, "PRAGMA user_version"))
-        guard version < Schema.currentVersion else { return }
+        guard Int(try scalar(connection, "PRAGMA user_version")) < Schema.currentVersion else { return }
+        connection.resetStatements()
         try connection.transaction {
+            let version = Int(try scalar(connection, "PRAGMA user_version"))
             connection.resetStatements()
+            guard version < Schema.currentVersion else { return }
             for migration in Schema.migrations[version..<Schema.currentVersion] {
                 try connection.execute(migration.sql)
                 try migration.fill?(connection)
@@ -92,8 +128,27 @@ public final class SQLiteStore: @unchecked Sendable {
 
     /// The fingerprint of the vectors the index is built from, or nil for an empty knowledge base.
     public func fingerprint() throws -> EmbeddingFingerprint? {
-        guard let json = try meta("fingerprint") else { return nil }
-        return try JSONDecoder().decode(EmbeddingFingerprint.self, from: Data(json.utf8))
+        try withConnection { try Self.fingerprint($0) }
+    }
+
+    static func fingerprint(_ connection: SQLiteConnection) throws -> EmbeddingFingerprint? {
+        let statement = try connection.prepare("SELECT value FROM meta WHERE key = 'fingerprint'")
+        guard try statement.step() else { return nil }
+        return try JSONDecoder().decode(EmbeddingFingerprint.self, from: Data(statement.text(0).utf8))
+    }
+
+    /// Runs `body` on one consistent snapshot of the committed store, on a connection of its own so this store's
+    /// other calls go on meanwhile (an in-memory store has one connection, used under the lock).
+    func withSnapshot<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        if path == ":memory:" { return try withConnection(body) }
+        let reader = try SQLiteConnection(path: path, readOnly: true)
+        try reader.execute("PRAGMA busy_timeout = 5000")
+        try reader.execute("BEGIN")
+        defer {
+            reader.resetStatements()
+            try? reader.execute("COMMIT")
+        }
+        return try body(reader)
     }
 
     /// Records the active fingerprint.
@@ -110,7 +165,7 @@ public final class SQLiteStore: @unchecked Sendable {
     }
 
     func setMeta(_ key: String, _ value: String) throws {
-        try withConnection { connection in
+        try writeTransaction { connection in
             try connection.prepare("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
                 .bind(.text(key), .text(value)).run()
         }
@@ -127,7 +182,7 @@ public final class SQLiteStore: @unchecked Sendable {
         try withConnection { try Self.vectorCount($0, fingerprint) }
     }
 
-    private static func vectorCount(_ connection: SQLiteConnection, _ fingerprint: EmbeddingFingerprint) throws -> Int {
+    static func vectorCount(_ connection: SQLiteConnection, _ fingerprint: EmbeddingFingerprint) throws -> Int {
         Int(try scalar(connection, "SELECT count(*) FROM vectors WHERE fingerprint = ?", .text(fingerprint.key)))
     }
 

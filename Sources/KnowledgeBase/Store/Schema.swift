@@ -99,7 +99,76 @@ enum Schema {
         DROP TABLE embedding_cache;
         ALTER TABLE embedding_cache_v3 RENAME TO embedding_cache;
         """),
+        // 4: documents belong to a source (a synced folder or git tree, `ingest` for `kb ingest`, `api` for HTTP
+        // uploads) and a path is unique within its source. Every change to a document or to the active fingerprint
+        // appends to `changes` through triggers, so no write can bypass the feed that running processes follow.
+        // `readers` records how far each following process has got, so the feed is pruned behind the slowest.
+        // Runs with foreign keys off (SQLite's documented way to rebuild a table others refer to).
+        Migration(sql: """
+        CREATE TABLE documents_v4 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source TEXT NOT NULL,
+            path TEXT NOT NULL,
+            title TEXT NOT NULL,
+            format TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            chunker TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (source, path)
+        );
+        INSERT INTO documents_v4(id, source, path, title, format, sha256, size, chunker, metadata, created_at, updated_at)
+            SELECT id, 'ingest', path, title, format, sha256, size, chunker, metadata, created_at, updated_at
+            FROM documents;
+        DROP TABLE documents;
+        ALTER TABLE documents_v4 RENAME TO documents;
+        CREATE INDEX documents_by_path ON documents(path);
+
+        CREATE TABLE sources (
+            name TEXT PRIMARY KEY,
+            root TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            ref TEXT,
+            revision TEXT,
+            synced_at TEXT
+        ) WITHOUT ROWID;
+
+        CREATE TABLE changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            document_id INTEGER,
+            at_ms INTEGER NOT NULL
+        );
+
+        CREATE TABLE readers (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            seen_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TRIGGER documents_added AFTER INSERT ON documents BEGIN
+            INSERT INTO changes(kind, document_id, at_ms) VALUES ('added', new.id, \(nowMilliseconds));
+        END;
+        CREATE TRIGGER documents_replaced AFTER UPDATE ON documents BEGIN
+            INSERT INTO changes(kind, document_id, at_ms) VALUES ('replaced', new.id, \(nowMilliseconds));
+        END;
+        CREATE TRIGGER documents_removed AFTER DELETE ON documents BEGIN
+            INSERT INTO changes(kind, document_id, at_ms) VALUES ('removed', old.id, \(nowMilliseconds));
+        END;
+        CREATE TRIGGER fingerprint_set AFTER INSERT ON meta WHEN new.key = 'fingerprint' BEGIN
+            INSERT INTO changes(kind, document_id, at_ms) VALUES ('fingerprint', NULL, \(nowMilliseconds));
+        END;
+        CREATE TRIGGER fingerprint_changed AFTER UPDATE ON meta WHEN new.key = 'fingerprint' AND new.value IS NOT old.value
+        BEGIN
+            INSERT INTO changes(kind, document_id, at_ms) VALUES ('fingerprint', NULL, \(nowMilliseconds));
+        END;
+        """),
     ]
 
     static var currentVersion: Int { migrations.count }
+
+    /// Milliseconds since 1970 in SQL, for the feed's commit times (`julianday('now')` has millisecond precision).
+    static let nowMilliseconds = "CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)"
 }

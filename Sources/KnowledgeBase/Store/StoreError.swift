@@ -1,6 +1,7 @@
 /// Everything that can go wrong opening, reading or writing the knowledge-base file.
 public enum StoreError: Error, Sendable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
+    case notFound(path: String)
     case notADatabase(path: String)
     case notAKnowledgeBase(path: String, tables: [String])
     case newerSchema(path: String, found: Int, supported: Int)
@@ -13,6 +14,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .cannotOpen(let path, let reason):
             return "cannot open knowledge base \(path): \(reason). Check the path and its permissions, or pass --db."
+        case .notFound(let path):
+            return "no knowledge base at \(path). Check --db (or KB_DB); `kb ingest`, `kb sync` or `kb serve --create` "
+                + "create one."
         case .notADatabase(let path):
             return "\(path) is not an SQLite database, so it is not a kb knowledge base. It was left untouched; "
                 + "pass another --db path (or set KB_DB)."

@@ -93,6 +93,7 @@ struct FullTextTests {
             let store = try SQLiteStore(path: path)
             _ = try write(store, "old.md", ["written before full-text search existed"])
             // Turn it back into a version 1 file: no full-text table, user_version 1.
+            try store.withConnection { try downgradeToVersion3($0) }
             try store.withConnection { try $0.execute("""
                 DROP TRIGGER chunks_fts_delete; DROP TABLE chunks_fts; PRAGMA user_version = 1;
                 """) }

@@ -86,6 +86,7 @@ struct VectorStorageTests {
         let cacheBefore = try catalog.store.stats().cachedEmbeddings
         // Rebuild the version 2 layout: both tables WITHOUT ROWID, keyed by (chunk, fingerprint) / (text, fingerprint).
         try catalog.store.withConnection { connection in
+            try downgradeToVersion3(connection)
             try connection.execute("""
                 CREATE TABLE old_vectors (chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
                     fingerprint TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (chunk_id, fingerprint)) WITHOUT ROWID;

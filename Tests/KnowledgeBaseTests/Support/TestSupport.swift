@@ -48,3 +48,24 @@ func commitRandomDocuments(_ catalog: Catalog, documents: Int, chunks: Int, fing
                                              vectors: vectors), fingerprint: fingerprint)
     }
 }
+
+/// Turns a current file back into the version 3 layout (before sources and the change feed), as an older kb left it.
+func downgradeToVersion3(_ connection: SQLiteConnection) throws {
+    try connection.execute("""
+        PRAGMA foreign_keys = OFF;
+        DROP TRIGGER documents_added; DROP TRIGGER documents_replaced; DROP TRIGGER documents_removed;
+        DROP TRIGGER fingerprint_set; DROP TRIGGER fingerprint_changed;
+        DROP TABLE changes; DROP TABLE readers; DROP TABLE sources; DROP INDEX documents_by_path;
+        CREATE TABLE documents_v3 (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL, format TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+            chunker TEXT NOT NULL, metadata TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL);
+        INSERT INTO documents_v3 SELECT id, path, title, format, sha256, size, chunker, metadata, created_at, updated_at
+            FROM documents;
+        DROP TABLE documents;
+        ALTER TABLE documents_v3 RENAME TO documents;
+        DELETE FROM meta WHERE key = 'changes_pruned_through';
+        PRAGMA user_version = 3;
+        PRAGMA foreign_keys = ON;
+        """)
+}
