@@ -10,7 +10,9 @@ public func buildApplication(_ dependencies: ServerDependencies) -> some Applica
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kb"),
-        services: [CheckpointService(catalog: dependencies.catalog, logger: dependencies.logger)],
+        // Shut down in reverse order: the follower leaves the readers table before the WAL is checkpointed.
+        services: [CheckpointService(catalog: dependencies.catalog, logger: dependencies.logger),
+                   IndexFollowerService(catalog: dependencies.catalog)],
         logger: dependencies.logger)
 }
 
@@ -51,5 +53,14 @@ struct CheckpointService: Service {
         } catch {
             logger.error("database checkpoint failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// Keeps the in-memory index following every write to the store, by this process or any other, until shutdown.
+struct IndexFollowerService: Service {
+    let catalog: Catalog
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { await catalog.follow() }
     }
 }

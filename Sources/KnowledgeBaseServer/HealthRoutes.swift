@@ -30,9 +30,13 @@ struct HealthRoutes: Sendable {
             checks["database"] = "\(error)"
             ready = false
         }
+        var lag: Double?
         do {
             let index = try dependencies.catalog.loadIndex()
-            checks["index"] = "ok (\(index?.count ?? 0) vectors)"
+            let seconds = try dependencies.catalog.lagSeconds()
+            lag = seconds
+            checks["index"] = "ok (\(index?.count ?? 0) vectors, change \(dependencies.catalog.sequence ?? 0), "
+                + "\(String(format: "%.3f", seconds)) s behind)"
         } catch {
             checks["index"] = "\(error)"
             ready = false
@@ -44,8 +48,14 @@ struct HealthRoutes: Sendable {
             checks["embedder"] = "\(error)"
             ready = false
         }
-        struct Readiness: Encodable { var status: String; var checks: [String: String] }
-        return try jsonResponse(Readiness(status: ready ? "ready" : "not ready", checks: checks),
+        struct Readiness: Encodable {
+            var status: String
+            var checks: [String: String]
+            var index_sequence: Int64?
+            var index_lag_seconds: Double?
+        }
+        return try jsonResponse(Readiness(status: ready ? "ready" : "not ready", checks: checks,
+                                          index_sequence: dependencies.catalog.sequence, index_lag_seconds: lag),
                                 status: ready ? .ok : .serviceUnavailable)
     }
 
@@ -56,6 +66,12 @@ struct HealthRoutes: Sendable {
         let bytes = dependencies.catalog.read { $0?.vectorBytes ?? 0 }
         extra.append(("kb_index_bytes", "gauge", "Bytes of vector data in the in-memory index (fp32 or fp16 rows).",
                       Double(bytes)))
+        extra.append(("kb_index_sequence", "gauge", "Last change of the store's feed applied to the in-memory index.",
+                      Double(dependencies.catalog.sequence ?? 0)))
+        let lag = (try? dependencies.catalog.lagSeconds()) ?? 0
+        extra.append(("kb_index_lag_seconds", "gauge",
+                      "Seconds since the oldest change not yet applied to the index was committed (0 when up to date).",
+                      lag))
         if let ollama = dependencies.embedder as? OllamaClient {
             let counts = ollama.counts
             extra.append(("kb_embedding_requests_total", "counter", "HTTP requests sent to the embedder.",

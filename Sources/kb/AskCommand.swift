@@ -38,7 +38,7 @@ struct AnswerOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         let library = try TemplateLibrary(directory: environment["KB_TEMPLATES"])
         let template = try library.template(named: template)
-        let catalog = try global.openCatalog(logger: logger)
+        let catalog = try global.openCatalog(logger: logger, create: false)
         let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         let chat = OllamaChatClient(host: OllamaConfiguration.normaliseHost(environment["OLLAMA_HOST"]))
         let model = chatModel ?? environment["KB_CHAT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "llama3.2"

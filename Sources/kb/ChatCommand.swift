@@ -23,6 +23,9 @@ struct ChatCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         let (engine, template) = try answer.makeEngine(global: global, embedding: embedding, logger: logger)
+        // A session stays open for long: it follows writes by other processes between questions too.
+        let follower = Task { await engine.queryEngine.catalog.follow() }
+        defer { follower.cancel() }
         let interactive = isatty(STDIN_FILENO) == 1
         var history: [ChatMessage] = []
         var questions: [String] = []

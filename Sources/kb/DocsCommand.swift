@@ -14,7 +14,7 @@ struct DocsCommand: AsyncParsableCommand {
         @Flag(help: "Print as JSON.") var json = false
 
         func run() async throws {
-            let catalog = try global.openCatalog(logger: global.makeLogger())
+            let catalog = try global.openCatalog(logger: global.makeLogger(), create: false)
             let documents = try catalog.store.documents()
             if json { return try Output.printJSON(documents) }
             if documents.isEmpty { print("no documents; add some with `kb ingest PATH`") }
@@ -32,7 +32,7 @@ struct DocsCommand: AsyncParsableCommand {
         @Flag(help: "Print as JSON.") var json = false
 
         func run() async throws {
-            let catalog = try global.openCatalog(logger: global.makeLogger())
+            let catalog = try global.openCatalog(logger: global.makeLogger(), create: false)
             let record = try DocsCommand.find(document, in: catalog.store)
             let chunks = try catalog.store.chunks(documentID: record.id)
             if json {
@@ -55,7 +55,7 @@ struct DocsCommand: AsyncParsableCommand {
         @Argument(help: "Document id or stored path.") var document: String
 
         func run() async throws {
-            let catalog = try global.openCatalog(logger: global.makeLogger())
+            let catalog = try global.openCatalog(logger: global.makeLogger(), create: false)
             let record = try DocsCommand.find(document, in: catalog.store)
             try catalog.remove(documentID: record.id)
             print("removed \(record.path) (id \(record.id), \(record.chunkCount) chunks)")

@@ -55,9 +55,10 @@ struct GlobalOptions: ParsableArguments {
         return logger
     }
 
-    /// Opens the knowledge base file; its index will be loaded in `indexPrecision`.
-    func openCatalog(logger: Logger) throws -> Catalog {
-        Catalog(store: try SQLiteStore(path: databasePath), logger: logger, precision: indexPrecision)
+    /// Opens the knowledge base file; its index will be loaded in `indexPrecision`. Commands that only read pass
+    /// `create: false`, so a mistyped --db is an error naming the path instead of a new empty file.
+    func openCatalog(logger: Logger, create: Bool) throws -> Catalog {
+        Catalog(store: try SQLiteStore(path: databasePath, create: create), logger: logger, precision: indexPrecision)
     }
 }
 

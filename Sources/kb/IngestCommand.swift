@@ -35,7 +35,7 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger()
-        let catalog = try global.openCatalog(logger: logger)
+        let catalog = try global.openCatalog(logger: logger, create: true)
         let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         let (files, warnings) = try SourceDiscovery.discover(paths)
         for warning in warnings { Output.note("warning: \(warning)") }

@@ -45,7 +45,7 @@ struct QueryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger()
-        let catalog = try global.openCatalog(logger: logger)
+        let catalog = try global.openCatalog(logger: logger, create: false)
         let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         let engine = QueryEngine(catalog: catalog, embedder: client, logger: logger)
         let options = retrieval.queryOptions(k: k, minScore: minScore, pathPrefix: pathPrefix)

@@ -18,7 +18,7 @@ struct ReindexCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger()
-        let catalog = try global.openCatalog(logger: logger)
+        let catalog = try global.openCatalog(logger: logger, create: false)
         let client = try embedding.makeClient(for: nil, logger: logger)
         let bar = ProgressBar()
         let summary = try await Reindexer(catalog: catalog, embedder: client, logger: logger).reindex { done, total in

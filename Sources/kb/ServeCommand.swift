@@ -9,7 +9,12 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the knowledge base over HTTP: query, ask (streamed), documents, health and metrics.",
         discussion: """
-            Writes (POST/DELETE /v1/documents) need `Authorization: Bearer $KB_API_TOKEN`. Without a token the \
+            The server follows every write to the knowledge base, by itself or by any other process (`kb ingest`, \
+            `kb sync`, `kb reindex`, another `kb serve` on the same file): changes are applied to its in-memory index \
+            before each query and in the background (about 100 ms behind when idle); /readyz and /metrics report the \
+            change it has reached and how far behind it is.
+
+            Writes (POST/PUT/DELETE /v1/documents) need `Authorization: Bearer $KB_API_TOKEN`. Without a token the \
             server only starts on a loopback address, unless --allow-unauthenticated is given. SIGTERM or Ctrl-C \
             drains requests in flight and closes the database cleanly.
 
@@ -28,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Token required for reads too (env KB_READ_TOKEN).", valueName: "token"))
     var readToken: String?
+
+    @Flag(help: "Create the knowledge base file if it does not exist (otherwise a missing --db is an error).")
+    var create = false
 
     @Flag(help: "Start on a non-loopback address without KB_API_TOKEN (anyone can then change documents).")
     var allowUnauthenticated = false
@@ -57,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
             chatModel: chatModel ?? environment["KB_CHAT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "llama3.2")
         if let problem = configuration.startupProblem() { throw CommandError(problem) }
         let templates = try TemplateLibrary(directory: environment["KB_TEMPLATES"])
-        let catalog = try global.openCatalog(logger: logger)
+        let catalog = try global.openCatalog(logger: logger, create: create)
         let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         try catalog.loadIndex()
         let chat = OllamaChatClient(host: OllamaConfiguration.normaliseHost(environment["OLLAMA_HOST"]))

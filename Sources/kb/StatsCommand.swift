@@ -10,7 +10,7 @@ struct StatsCommand: AsyncParsableCommand {
     @Flag(help: "Print as JSON.") var json = false
 
     func run() async throws {
-        let catalog = try global.openCatalog(logger: global.makeLogger())
+        let catalog = try global.openCatalog(logger: global.makeLogger(), create: false)
         let stats = try catalog.store.stats()
         let precision = catalog.precision
         let indexBytes = stats.vectors * (stats.fingerprint?.dimension ?? 0) * precision.bytesPerComponent
