@@ -14,6 +14,7 @@ struct QueryRoutes: Sendable {
         var mode: SearchMode?
         var fusion: FusionMethod?
         var refusal: RefusalPolicy?
+        var `where`: [String: JSONValue]?
     }
 
     struct AskRequest: Decodable {
@@ -26,6 +27,7 @@ struct QueryRoutes: Sendable {
         var mode: SearchMode?
         var fusion: FusionMethod?
         var refusal: RefusalPolicy?
+        var `where`: [String: JSONValue]?
     }
 
     func register(on router: Router<KBRequestContext>) {
@@ -39,17 +41,18 @@ struct QueryRoutes: Sendable {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(QueryRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
                                              fields: ["question", "k", "min_score", "path_prefix", "mode", "fusion",
-                                                      "refusal"])
+                                                      "refusal", "where"])
         try Validate.question(body.question)
         let k = try Validate.k(body.k)
         if let minScore = body.min_score, !(-1...1).contains(minScore) {
             throw APIError.badRequest("field \"min_score\" must be between -1 and 1")
         }
         if let prefix = body.path_prefix { try Validate.path(prefix, field: "path_prefix", allowEmpty: true) }
-        let result = try await dependencies.queryEngine.query(
-            body.question, options: QueryOptions(k: k, minScore: body.min_score.map(Float.init), pathPrefix: body.path_prefix,
-                                        mode: body.mode ?? .hybrid, fusion: body.fusion ?? .rrf,
-                                        refusal: body.refusal ?? .rule))
+        var options = QueryOptions(k: k, minScore: body.min_score.map(Float.init), pathPrefix: body.path_prefix,
+                                   mode: body.mode ?? .hybrid, fusion: body.fusion ?? .rrf,
+                                   refusal: body.refusal ?? .rule)
+        options.filters = try Validate.filters(body.where)
+        let result = try await dependencies.queryEngine.query(body.question, options: options)
         dependencies.metrics.recordQuery(embedSeconds: result.timings.embed / 1000, searchSeconds: result.timings.search / 1000)
         return try jsonResponse(result)
     }
@@ -58,7 +61,7 @@ struct QueryRoutes: Sendable {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(AskRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
                                              fields: ["question", "k", "model", "stream", "history", "template", "mode",
-                                                      "fusion", "refusal"])
+                                                      "fusion", "refusal", "where"])
         try Validate.question(body.question)
         let k = try Validate.k(body.k)
         if let model = body.model, model.isEmpty || model.count > 200 {
@@ -78,8 +81,9 @@ struct QueryRoutes: Sendable {
         let engine = dependencies.answerEngine
         let started = ContinuousClock.now
         // Retrieval errors (empty knowledge base, embedder down) become a plain error response, before streaming.
-        let options = QueryOptions(k: k, mode: body.mode ?? .hybrid, fusion: body.fusion ?? .rrf,
+        var options = QueryOptions(k: k, mode: body.mode ?? .hybrid, fusion: body.fusion ?? .rrf,
                                    refusal: body.refusal ?? .rule)
+        options.filters = try Validate.filters(body.where)
         let prepared = try await engine.prepare(body.question, options: options,
                                                 history: history,
                                                 template: template)
@@ -98,6 +102,27 @@ struct QueryRoutes: Sendable {
 
 /// Range and shape checks shared by the routes.
 enum Validate {
+    /// `"where": {"service": "postgres", "severity": 2}`: metadata filters (scalars only; a list value matches when
+    /// it contains the given one).
+    static func filters(_ value: [String: JSONValue]?) throws -> [MetadataFilter] {
+        guard let value else { return [] }
+        guard value.count <= 16 else { throw APIError.badRequest("field \"where\" holds at most 16 conditions") }
+        return try value.sorted { $0.key < $1.key }.map { key, wanted in
+            guard !key.isEmpty, key.count <= 200 else {
+                throw APIError.badRequest("field \"where\" has an empty or overlong key")
+            }
+            switch wanted {
+            case .string(let text): return MetadataFilter(key: key, value: text)
+            case .bool(let flag): return MetadataFilter(key: key, value: flag ? "true" : "false")
+            case .number(let number):
+                let text = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+                return MetadataFilter(key: key, value: text)
+            default:
+                throw APIError.badRequest("field \"where.\(key)\" must be a string, number or boolean")
+            }
+        }
+    }
+
     static func question(_ question: String) throws {
         let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, question.count <= 4000 else {

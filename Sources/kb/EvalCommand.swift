@@ -65,6 +65,9 @@ struct EvalCommand: AsyncParsableCommand {
     var sweepMinScore: String?
 
     func validate() throws {
+        guard retrieval.filters.isEmpty else {
+            throw ValidationError("--where is for kb query and kb ask; kb eval measures the whole knowledge base.")
+        }
         guard (1...100).contains(k) else { throw ValidationError("-k must be between 1 and 100.") }
         if let minScore, !(-1...1).contains(minScore) { throw ValidationError("--min-score must be between -1 and 1.") }
         guard (32...8192).contains(chunkTokens) else { throw ValidationError("--chunk-tokens must be 32–8192.") }

@@ -31,7 +31,7 @@ struct KB: AsyncParsableCommand {
               KB_LOG_LEVEL     trace, debug, info, warning (default), error
             """,
         subcommands: [
-            IngestCommand.self, QueryCommand.self, AskCommand.self, ChatCommand.self, DocsCommand.self, EmbedCommand.self, ReindexCommand.self,
+            IngestCommand.self, SyncCommand.self, QueryCommand.self, AskCommand.self, ChatCommand.self, DocsCommand.self, EmbedCommand.self, ReindexCommand.self,
             StatsCommand.self, BenchCommand.self, EvalCommand.self, ServeCommand.self,
             ModelCommand.self,
         ]

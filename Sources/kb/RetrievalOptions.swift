@@ -15,8 +15,25 @@ struct RetrievalOptions: ParsableArguments {
                                + "min-score (no source reaches the minimum score).", valueName: "policy"))
     var refusal: RefusalPolicy = .rule
 
+    @Option(name: .customLong("where"), help: ArgumentHelp(
+        "Only search runbooks whose metadata (front matter) has key=value: a scalar equal to the value, or a list "
+            + "containing it. Repeat for several conditions (all must hold); applied inside the search.",
+        valueName: "key=value"))
+    var filters: [String] = []
+
+    func validate() throws {
+        for filter in filters { _ = try parsedFilter(filter) }
+    }
+
+    private func parsedFilter(_ text: String) throws -> MetadataFilter {
+        do { return try MetadataFilter(parsing: text) } catch { throw ValidationError("--where \(error)") }
+    }
+
     /// Query options with these retrieval settings.
     func queryOptions(k: Int, minScore: Float?, pathPrefix: String? = nil) -> QueryOptions {
-        QueryOptions(k: k, minScore: minScore, pathPrefix: pathPrefix, mode: mode, fusion: fusion, refusal: refusal)
+        var options = QueryOptions(k: k, minScore: minScore, pathPrefix: pathPrefix, mode: mode, fusion: fusion,
+                                   refusal: refusal)
+        options.filters = filters.compactMap { try? parsedFilter($0) }
+        return options
     }
 }

@@ -14,7 +14,11 @@ struct StatsCommand: AsyncParsableCommand {
         let stats = try catalog.store.stats()
         let precision = catalog.precision
         let indexBytes = stats.vectors * (stats.fingerprint?.dimension ?? 0) * precision.bytesPerComponent
-        if json { return try Output.printJSON(StatsOutput(stats: stats, indexPrecision: precision, indexBytes: indexBytes)) }
+        let sources = try catalog.store.sources()
+        if json {
+            return try Output.printJSON(StatsOutput(stats: stats, indexPrecision: precision, indexBytes: indexBytes,
+                                                    sources: sources))
+        }
         print("knowledge base: \(catalog.store.path) (schema \(stats.schemaVersion), "
             + String(format: "%.1f MB)", Double(stats.fileBytes) / 1e6))
         print("documents: \(stats.documents)\nchunks: \(stats.chunks)\nvectors: \(stats.vectors)")
@@ -29,6 +33,11 @@ struct StatsCommand: AsyncParsableCommand {
         } else {
             print("embedder: none yet (empty knowledge base)")
         }
+        for source in sources {
+            let revision = source.revision.map { " at \(source.ref ?? "HEAD") \($0.prefix(12))" } ?? ""
+            print("source \(source.name): \(source.documents) documents, \(source.kind) \(source.root)\(revision), "
+                + "synced \(source.syncedAt ?? "never")")
+        }
     }
 }
 
@@ -37,13 +46,15 @@ private struct StatsOutput: Encodable {
     var stats: StoreStats
     var indexPrecision: IndexPrecision
     var indexBytes: Int
+    var sources: [SourceRecord]
 
-    private enum CodingKeys: String, CodingKey { case indexPrecision, indexBytes }
+    private enum CodingKeys: String, CodingKey { case indexPrecision, indexBytes, sources }
 
     func encode(to encoder: any Encoder) throws {
         try stats.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(indexPrecision, forKey: .indexPrecision)
         try container.encode(indexBytes, forKey: .indexBytes)
+        try container.encode(sources, forKey: .sources)
     }
 }

@@ -16,7 +16,7 @@ struct QueryRouteTests {
             #expect(response.object["refused"] as? Bool == false)
             let results = try #require(response.object["results"] as? [[String: Any]])
             #expect(results.first?["path"] as? String == "cert-expiry.md")
-            #expect(Set(results[0].keys) == ["rank", "chunk_id", "path", "heading", "score", "text", "lines"])
+            #expect(Set(results[0].keys) == ["rank", "chunk_id", "path", "heading", "score", "text", "lines", "source", "metadata"])
             #expect(response.headers[.requestID]?.count == 32)
         }
     }

@@ -7,10 +7,13 @@ public struct SearchFilter: Sendable {
     public var minScore: Float?
     /// Only chunks of documents whose path starts with this are returned.
     public var pathPrefix: String?
+    /// Only chunks of these documents are returned (a metadata filter, applied while scanning, before the top-k).
+    public var documentIDs: Set<Int64>?
 
-    public init(minScore: Float? = nil, pathPrefix: String? = nil) {
+    public init(minScore: Float? = nil, pathPrefix: String? = nil, documentIDs: Set<Int64>? = nil) {
         self.minScore = minScore
         self.pathPrefix = pathPrefix
+        self.documentIDs = documentIDs
     }
 }
 
@@ -42,7 +45,7 @@ extension VectorIndex {
         }
         let threads = searchThreads
         return lock.withReadLock {
-            let allowed = allowedDocuments(filter.pathPrefix)
+            let allowed = allowedDocuments(filter.pathPrefix, filter.documentIDs)
             var heaps = (0..<queries.count).map { _ in TopK(k: k) }
             let rows = chunkIDs.count
             guard k > 0, rows > 0, !queries.isEmpty else { return heaps.map { $0.sorted() } }
@@ -137,9 +140,10 @@ extension VectorIndex {
         }
     }
 
-    private func allowedDocuments(_ prefix: String?) -> Set<Int64>? {
-        guard let prefix, !prefix.isEmpty else { return nil }
-        return Set(documentPaths.lazy.filter { $0.value.hasPrefix(prefix) }.map(\.key))
+    private func allowedDocuments(_ prefix: String?, _ documents: Set<Int64>?) -> Set<Int64>? {
+        guard let prefix, !prefix.isEmpty else { return documents }
+        let byPath = Set(documentPaths.lazy.filter { $0.value.hasPrefix(prefix) }.map(\.key))
+        return documents.map { byPath.intersection($0) } ?? byPath
     }
 }
 

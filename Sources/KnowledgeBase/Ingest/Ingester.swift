@@ -171,11 +171,11 @@ public struct Ingester: Sendable {
     func prepare(_ file: SourceFile, source: String, fingerprint: EmbeddingFingerprint) throws -> Preparation {
         let data: Data
         do {
-            data = try Data(contentsOf: file.url)
+            data = try file.content ?? Data(contentsOf: file.url)
         } catch {
             return .skipped("\(file.url.path): cannot be read (\(error.localizedDescription))")
         }
-        if data.prefix(8192).contains(0) {
+        if data.contains(0) {
             return .skipped("\(file.url.path): looks binary (contains NUL bytes), not a text runbook")
         }
         guard let text = String(validating: data, as: UTF8.self) else {
@@ -190,15 +190,31 @@ public struct Ingester: Sendable {
                  title: String? = nil, metadata: String = "{}", file: SourceFile, fingerprint: EmbeddingFingerprint)
         throws -> Preparation
     {
+        // YAML front matter becomes the document's metadata (keys given with the request win); the body keeps
+        // its line numbers, so citations still point at the file's lines.
+        var body = text
+        var fields: [String: MetadataValue] = [:]
+        if format == .markdown {
+            do {
+                let front = try FrontMatter.split(text)
+                body = front.body
+                fields = front.metadata
+            } catch let error as FrontMatterError {
+                return .skipped("\(path): \(error)")
+            }
+        }
+        fields.merge(FrontMatter.parseJSON(metadata)) { _, given in given }
+        let metadata = FrontMatter.json(fields)
         let existing = try catalog.store.document(path: path, source: source)
         if let existing, existing.sha256 == sha, existing.chunker == chunker.options.signature, existing.format == format,
            title == nil || existing.title == title, existing.metadata == metadata {
             return .unchanged
         }
-        let chunked = chunker.chunk(text, path: path, format: format)
-        let write = DocumentWrite(source: source, path: path, title: title ?? chunked.title, format: format, sha256: sha, size: size,
-                                  chunker: chunker.options.signature, metadata: metadata, chunks: chunked.chunks,
-                                  vectors: [])
+        let chunked = chunker.chunk(body, path: path, format: format)
+        let documentTitle = title ?? fields["title"]?.scalarText ?? chunked.title
+        let write = DocumentWrite(source: source, path: path, title: documentTitle, format: format, sha256: sha,
+                                  size: size, chunker: chunker.options.signature, metadata: metadata,
+                                  chunks: chunked.chunks, vectors: [])
         let hashes = chunked.chunks.map { SHA256.hex(EmbeddingText.make(path: path, heading: $0.heading, text: $0.text)) }
         let cached = try catalog.store.cachedVectors(hashes: hashes, fingerprintKey: fingerprint.key)
         let vectors = hashes.map { cached[$0] }

@@ -7,6 +7,8 @@ public struct SourceFile: Sendable, Equatable {
     /// The path stored in the knowledge base: relative to the directory given, or the file name for a file.
     public var storedPath: String
     public var format: DocumentFormat
+    /// The file's bytes when they do not come from `url` (a blob of a git commit).
+    public var content: Data? = nil
 }
 
 /// Why ingestion could not start.

@@ -23,7 +23,8 @@ extension QueryEngine {
         guard let index else {
             return Retrieval(hits: [], records: [:], evidence: RefusalEvidence(topCosine: nil, terms: terms))
         }
-        let filter = SearchFilter(pathPrefix: options.pathPrefix)
+        let documents = options.filters.isEmpty ? nil : try store.documentIDs(matching: options.filters)
+        let filter = SearchFilter(pathPrefix: options.pathPrefix, documentIDs: documents)
         let names = DocumentNames(question: question)
         func named(_ records: [Int64: ChunkRecord]) -> Bool {
             records.values.contains { names.names(path: $0.path, heading: $0.heading) }
@@ -37,7 +38,7 @@ extension QueryEngine {
                                                        namesRunbook: named(records)))
         case .keyword:
             let lexical = try store.keywordSearch(terms: terms, limit: max(options.k, Self.hybridCandidates),
-                                                  pathPrefix: options.pathPrefix)
+                                                  pathPrefix: options.pathPrefix, documentIDs: documents)
             // The evidence comes from the keyword candidates a hybrid search would look at.
             let candidates = lexical.prefix(max(options.k, Self.hybridCandidates)).map(\.chunkID)
             let cosines = try index.scores(of: Set(candidates.prefix(Self.hybridCandidates)), query: vector)
@@ -51,7 +52,8 @@ extension QueryEngine {
         case .hybrid:
             let depth = max(Self.hybridCandidates, options.k * 4)
             let semantic = try index.search(vector, k: depth, filter: filter)
-            let lexical = try store.keywordSearch(terms: terms, limit: depth, pathPrefix: options.pathPrefix)
+            let lexical = try store.keywordSearch(terms: terms, limit: depth, pathPrefix: options.pathPrefix,
+                                                  documentIDs: documents)
             let missing = Set(lexical.map(\.chunkID)).subtracting(semantic.map(\.chunkID))
             var fused = Fusion.fuse(options.fusion, semantic: semantic, lexical: lexical,
                                     cosines: try index.scores(of: missing, query: vector))

@@ -22,6 +22,8 @@ public struct QueryOptions: Sendable {
     public var fusion: FusionMethod
     /// Whether the fitted refusal rule or the minimum score alone decides that the runbooks do not cover a question.
     public var refusal: RefusalPolicy
+    /// Only documents whose metadata meets every filter are searched (inside the search, before the top-k).
+    public var filters: [MetadataFilter] = []
 
     public init(k: Int = 5, minScore: Float? = nil, pathPrefix: String? = nil, mode: SearchMode = .hybrid,
                 fusion: FusionMethod = .rrf, refusal: RefusalPolicy = .rule) {
@@ -48,9 +50,12 @@ public struct QueryHit: Sendable, Codable, Equatable {
     public var score: Float
     public var text: String
     public var lines: [Int]
+    /// The document's source and metadata (front matter), when known.
+    public var source: String?
+    public var metadata: [String: MetadataValue]?
 
     enum CodingKeys: String, CodingKey {
-        case rank, path, heading, score, text, lines
+        case rank, path, heading, score, text, lines, source, metadata
         case chunkID = "chunk_id"
     }
 }
@@ -144,10 +149,15 @@ public struct QueryEngine: Sendable {
         let searched = ContinuousClock.now
         // Keyword scores are BM25, on another scale: the cosine minimum applies to vector and hybrid hits only.
         let kept = refused ? [] : retrieval.hits.filter { options.mode == .keyword || $0.score >= minScore }
-        let results = kept.prefix(options.k).enumerated().compactMap { offset, hit -> QueryHit? in
-            guard let chunk = retrieval.records[hit.chunkID] else { return nil }
+        // A chunk the store no longer holds (its document was replaced after the search) is left out.
+        let found = kept.filter { retrieval.records[$0.chunkID] != nil }.prefix(options.k)
+        let owners = try catalog.store.documentLabels(ids: Set(found.map(\.documentID)))
+        let results = found.enumerated().map { offset, hit -> QueryHit in
+            let chunk = retrieval.records[hit.chunkID]!
+            let owner = owners[hit.documentID]
             return QueryHit(rank: offset + 1, chunkID: hit.chunkID, path: chunk.path, heading: chunk.heading,
-                            score: hit.score, text: chunk.text, lines: [chunk.firstLine, chunk.lastLine])
+                            score: hit.score, text: chunk.text, lines: [chunk.firstLine, chunk.lastLine],
+                            source: owner?.source, metadata: owner.map { FrontMatter.parseJSON($0.metadata) })
         }
         let sources = results.map { PromptSource(number: $0.rank, path: $0.path, heading: $0.heading, text: $0.text) }
         let prompt = promptBuilder.build(question: trimmed, sources: sources).prompt

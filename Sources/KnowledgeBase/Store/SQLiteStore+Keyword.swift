@@ -49,11 +49,11 @@ extension SQLiteStore {
     /// The best `limit` chunks for `question` by BM25 over context (weighted `contextWeight`) and text.
     ///
     /// Returns nothing when the question has no searchable word.
-    public func keywordSearch(_ question: String, limit: Int, pathPrefix: String? = nil, contextWeight: Double = 2)
-        throws -> [KeywordHit]
+    public func keywordSearch(_ question: String, limit: Int, pathPrefix: String? = nil,
+                              documentIDs: Set<Int64>? = nil, contextWeight: Double = 2) throws -> [KeywordHit]
     {
         try keywordSearch(terms: try queryTerms(question), limit: limit, pathPrefix: pathPrefix,
-                          contextWeight: contextWeight)
+                          documentIDs: documentIDs, contextWeight: contextWeight)
     }
 
     /// The best `limit` chunks for `terms` by BM25, searching only the terms that fit `postingBudget`.
@@ -62,7 +62,8 @@ extension SQLiteStore {
     /// million chunks costs more than the vector scan. Terms are taken rarest first while their chunk counts add
     /// up to at most `postingBudget`; the rest (whose BM25 weight is small anyway) are left out, and a question
     /// made only of very common words finds nothing by keyword. Terms found nowhere are skipped.
-    public func keywordSearch(terms: [QueryTerm], limit: Int, pathPrefix: String? = nil, contextWeight: Double = 2,
+    public func keywordSearch(terms: [QueryTerm], limit: Int, pathPrefix: String? = nil,
+                              documentIDs: Set<Int64>? = nil, contextWeight: Double = 2,
                               postingBudget: Int = SQLiteStore.keywordPostingBudget) throws -> [KeywordHit]
     {
         var spent = 0
@@ -79,15 +80,18 @@ extension SQLiteStore {
             // bm25() is lower for better matches; kb reports it negated so that higher is better everywhere. Without
             // a path filter the FTS table is ranked alone and only the `limit` best rows are joined to their chunks.
             let statement: SQLiteStatement
-            if let pathPrefix {
+            if pathPrefix != nil || documentIDs != nil {
+                // Filters apply inside the ranking, so `limit` rows that pass them come back.
+                let ids = documentIDs.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
                 statement = try connection.prepare("""
-                    SELECT f.rowid, c.document_id, -bm25(chunks_fts, ?, 1.0) AS score
+                    SELECT f.rowid, c.document_id, -bm25(chunks_fts, ?1, 1.0) AS score
                     FROM chunks_fts f JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.id = c.document_id
-                    WHERE chunks_fts MATCH ? AND substr(d.path, 1, length(?)) = ?
-                    ORDER BY bm25(chunks_fts, ?, 1.0) LIMIT ?
+                    WHERE chunks_fts MATCH ?2 AND (?3 IS NULL OR substr(d.path, 1, length(?3)) = ?3)
+                    AND (?4 IS NULL OR c.document_id IN (SELECT value FROM json_each(?4)))
+                    ORDER BY bm25(chunks_fts, ?1, 1.0) LIMIT ?5
                     """)
-                try statement.bind(.real(contextWeight), .text(expression), .text(pathPrefix), .text(pathPrefix),
-                                   .real(contextWeight), .int(limit))
+                try statement.bind(.real(contextWeight), .text(expression), pathPrefix.map { .text($0) } ?? .null,
+                                   ids.map { .text($0) } ?? .null, .int(limit))
             } else {
                 statement = try connection.prepare("""
                     SELECT f.id, c.document_id, -f.bm25_score FROM (

@@ -68,7 +68,7 @@ struct CLITests {
         #expect(Set(result.keys) == ["question", "mode", "refused", "evidence", "results", "prompt", "timings_ms"])
         let results = try #require(result["results"] as? [[String: Any]])
         #expect(results.count == 3)
-        #expect(Set(results[0].keys) == ["rank", "chunk_id", "path", "heading", "score", "text", "lines"])
+        #expect(Set(results[0].keys) == ["rank", "chunk_id", "path", "heading", "score", "text", "lines", "source", "metadata"])
         #expect((results[0]["path"] as? String)?.hasSuffix("disk-full.md") == true)
         #expect((result["prompt"] as? String)?.contains("[1] ") == true)
         #expect(Set((result["timings_ms"] as? [String: Any] ?? [:]).keys) == ["embed", "search", "total"])
