@@ -70,17 +70,24 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger()
-        let catalog = try global.openCatalog(logger: logger, create: !dryRun)
+        // A dry run against a knowledge base that does not exist yet plans against an empty one and creates nothing.
+        let catalog = dryRun && !FileManager.default.fileExists(atPath: global.databasePath)
+            ? Catalog(store: try SQLiteStore(path: ":memory:"), logger: logger)
+            : try global.openCatalog(logger: logger, create: true)
         let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         let options = ChunkerOptions(maxTokens: min(chunkTokens, client.contextTokens - 16),
                                      contextTokens: client.contextTokens)
         let syncer = Syncer(catalog: catalog, embedder: client, chunker: Chunker(options: options), logger: logger)
         let syncOptions = SyncOptions(source: source, git: git, ref: ref, dryRun: dryRun)
+        // With --watch, each report is printed as it happens, also into a pipe.
+        if watch { setvbuf(stdout, nil, _IOLBF, 0) }
         let report = try await syncer.sync(folder, options: syncOptions)
         try show(report)
         guard watch else { return try exit(for: report) }
 
         let watcher = SourceWatcher(root: report.root, gitRef: git ? ref : nil)
+        // A change between the first sync and the watcher's start is caught by one more sync.
+        try show(try await syncer.sync(folder, options: syncOptions))
         let stop = StopFlag()
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
