@@ -79,8 +79,6 @@ struct SyncCommand: AsyncParsableCommand {
                                      contextTokens: client.contextTokens)
         let syncer = Syncer(catalog: catalog, embedder: client, chunker: Chunker(options: options), logger: logger)
         let syncOptions = SyncOptions(source: source, git: git, ref: ref, dryRun: dryRun)
-        // With --watch, each report is printed as it happens, also into a pipe.
-        if watch { setvbuf(stdout, nil, _IOLBF, 0) }
         let report = try await syncer.sync(folder, options: syncOptions)
         try show(report)
         guard watch else { return try exit(for: report) }
@@ -115,6 +113,7 @@ struct SyncCommand: AsyncParsableCommand {
         for path in report.updated { print("\(verb)update  \(path)") }
         for path in report.removed { print("\(verb)remove  \(path)") }
         print(report.line)
+        fflush(nil)  // with --watch, each report shows as it happens, also through a pipe
     }
 
     private func exit(for report: SyncReport) throws {
