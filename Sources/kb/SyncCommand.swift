@@ -105,6 +105,7 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     private func show(_ report: SyncReport) throws {
+        defer { fflush(nil) }  // with --watch, each report shows as it happens, also through a pipe
         if json { return try Output.printJSON(report) }
         for skipped in report.skipped { Output.note("skipped \(skipped.path): \(skipped.reason)") }
         for failure in report.failed { Output.note("failed: \(failure)") }
@@ -113,7 +114,6 @@ struct SyncCommand: AsyncParsableCommand {
         for path in report.updated { print("\(verb)update  \(path)") }
         for path in report.removed { print("\(verb)remove  \(path)") }
         print(report.line)
-        fflush(nil)  // with --watch, each report shows as it happens, also through a pipe
     }
 
     private func exit(for report: SyncReport) throws {
