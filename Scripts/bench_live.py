@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Live knowledge base figures in one run (issue 12), all on loopback, bounded in count and time.
 
-1. Write-to-visible: two `kb serve` on one file; 200 documents PUT through server B, each polled on server A
-   (GET /v1/documents/by-path) until it is there. p50/p99 of the time from B's 201 to A's 200.
+1. Write-to-visible: two `kb serve` on one file; 200 documents PUT through server B; for each, the time from B's
+   201 until A's index has applied the change (A's kb_index_sequence reaches B's, polled on /metrics).
 2. Query p50 on server A (follower running) and the cost of the per-query feed check (`kb bench follow`).
 3. `kb sync` of the eval corpus: first sync, a second one with nothing changed, one after touching 10 files.
 
@@ -61,7 +61,6 @@ def main():
     db = os.path.join(work, "kb.sqlite")
     corpus = os.path.join(work, "corpus")
     shutil.copytree(args.corpus, corpus)
-    kb = [args.kb, "--db", db, "--embedder", args.embedder]
 
     def sync():
         started = time.perf_counter()
@@ -99,7 +98,11 @@ def main():
             wait_up(base, process)
             bases.append(base)
         a, b = bases
-        lags = []
+        def sequence(base):
+            text = request("GET", base + "/metrics")[1].decode()
+            return int(float(next(l.split()[1] for l in text.splitlines() if l.startswith("kb_index_sequence "))))
+
+        lags, index_lags = [], []
         for n in range(args.writes):
             path = f"live/bench-{n}.md"
             status, body = request("PUT", f"{b}/v1/documents/by-path/{path}",
@@ -108,6 +111,13 @@ def main():
                 sys.exit(f"PUT failed: {status} {body[:200]}")
             written = time.perf_counter()
             deadline = written + 10
+            # B applied its own write before answering: its index sequence is the write's change.
+            target = sequence(b)
+            while sequence(a) < target:
+                if time.perf_counter() > deadline:
+                    sys.exit(f"change {target} not applied on A after 10 s")
+                time.sleep(0.001)
+            index_lags.append((time.perf_counter() - written) * 1000)
             while True:
                 if request("GET", f"{a}/v1/documents/by-path/{path}")[0] == 200:
                     lags.append((time.perf_counter() - written) * 1000)
@@ -115,8 +125,11 @@ def main():
                 if time.perf_counter() > deadline:
                     sys.exit(f"{path} not visible on A after 10 s")
                 time.sleep(0.001)
-        print(f"write on B -> visible on A over {len(lags)} writes: p50 {percentile(lags, 50):.1f} ms, "
-              f"p99 {percentile(lags, 99):.1f} ms, max {max(lags):.1f} ms", flush=True)
+        print(f"write on B -> in A's index (kb_index_sequence) over {len(index_lags)} writes: "
+              f"p50 {percentile(index_lags, 50):.1f} ms, p99 {percentile(index_lags, 99):.1f} ms, "
+              f"max {max(index_lags):.1f} ms", flush=True)
+        print(f"write on B -> readable on A (GET by-path, after the index) over {len(lags)} writes: "
+              f"p50 {percentile(lags, 50):.1f} ms, p99 {percentile(lags, 99):.1f} ms", flush=True)
         # The document is visible to reads at once (the store); the index follows: check a query finds the last one.
         status, body = request("POST", f"{a}/v1/query", {"question": f"restart unit number {args.writes - 1}", "k": 3})
         print(f"query on A for the last write: {status}, top {json.loads(body)['results'][0]['path'] if status == 200 else body[:100]}")
@@ -131,7 +144,7 @@ def main():
         for process in servers:
             process.terminate()
             process.wait(timeout=30)
-    follow = subprocess.run(kb + ["bench", "follow"], env=env, capture_output=True, text=True, timeout=600)
+    follow = subprocess.run([args.kb, "bench", "follow", "--db", db, "--embedder", args.embedder], env=env, capture_output=True, text=True, timeout=600)
     print(follow.stdout.strip() or follow.stderr.strip())
     shutil.rmtree(work, ignore_errors=True)
 

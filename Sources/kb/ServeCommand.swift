@@ -11,7 +11,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             The server follows every write to the knowledge base, by itself or by any other process (`kb ingest`, \
             `kb sync`, `kb reindex`, another `kb serve` on the same file): changes are applied to its in-memory index \
-            before each query and in the background (about 100 ms behind when idle); /readyz and /metrics report the \
+            before each query and in the background (within about 50 ms when idle); /readyz and /metrics report the \
             change it has reached and how far behind it is.
 
             Writes (POST/PUT/DELETE /v1/documents) need `Authorization: Bearer $KB_API_TOKEN`. Without a token the \

@@ -108,7 +108,7 @@ public final class Catalog: Sendable {
     ///
     /// Runs on a thread of its own: applying changes reads SQLite and a reload can take a second, which must not
     /// hold one of the few threads Swift's concurrency runs every request on.
-    public func follow(every interval: Duration = .milliseconds(100)) async {
+    public func follow(every interval: Duration = .milliseconds(50)) async {
         let stop = StopSignal()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
