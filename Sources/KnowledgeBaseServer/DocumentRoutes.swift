@@ -84,10 +84,12 @@ struct DocumentRoutes: Sendable {
     /// The document path of a by-path route: the rest of the URL after `by-path/`, or the `path` query parameter.
     private func documentPath(_ request: Request, _ context: KBRequestContext) throws -> String {
         let fromURL = context.parameters.getCatchAll().joined(separator: "/")
-        let query = request.uri.queryParameters.get("path")
-        let raw = fromURL.isEmpty ? (query ?? "") : fromURL
-        guard let path = raw.removingPercentEncoding, !path.isEmpty else {
-            throw APIError.badRequest("give the document's path after /v1/documents/by-path/ or as ?path=")
+        // The query string comes decoded already; the path segments are decoded here.
+        let path = fromURL.isEmpty ? request.uri.queryParameters.get("path").map { String($0) }
+            : fromURL.removingPercentEncoding
+        guard let path, !path.isEmpty else {
+            throw APIError.badRequest("give the document's path after /v1/documents/by-path/ or as ?path= "
+                + "(percent-encoded)")
         }
         return path
     }

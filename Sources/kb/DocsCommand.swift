@@ -64,7 +64,12 @@ struct DocsCommand: AsyncParsableCommand {
 
     static func find(_ reference: String, in store: SQLiteStore) throws -> DocumentRecord {
         if let id = Int64(reference), let record = try store.document(id: id) { return record }
-        if let record = try store.document(path: reference) { return record }
+        let records = try store.documents(path: reference)
+        if records.count > 1 {
+            throw StoreError.invalidInput("\(reference) is in several sources: "
+                + records.map { "\($0.source) (id \($0.id))" }.joined(separator: ", ") + "; give the id instead")
+        }
+        if let record = records.first { return record }
         throw StoreError.documentNotFound(reference)
     }
 }

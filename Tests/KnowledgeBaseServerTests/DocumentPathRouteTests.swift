@@ -29,6 +29,12 @@ struct DocumentPathRouteTests {
             let byQuery = try await client.send(.get, "/v1/documents/by-path?path=net%2Fdns.md")
             #expect((byQuery.object["document"] as? [String: Any])?["id"] as? Int == document?["id"] as? Int)
 
+            // A percent sign in a path: encoded once in the URL path, and once in the query string.
+            let percent = try await client.send(.put, "/v1/documents/by-path/notes/100%25.md",
+                                                json: ##"{"content":"# Full\nAt 100 percent."}"##)
+            #expect(percent.status == .created && percent.object["path"] as? String == "notes/100%.md")
+            #expect(try await client.send(.get, "/v1/documents/by-path?path=notes%2F100%25.md").status == .ok)
+
             let missingContent = try await client.send(.put, "/v1/documents/by-path/x.md", json: #"{"title":"x"}"#)
             #expect(missingContent.status == .badRequest)
             #expect(try await client.send(.get, "/v1/documents/by-path/nope.md").status == .notFound)

@@ -30,8 +30,9 @@ public struct Ingester: Sendable {
     }
 
     /// Ingests `files` into `source`; with `prune`, removes that source's stored documents not among them (other
-    /// sources are never touched).
+    /// sources are never touched), except those at or under a `protected` path.
     public func ingest(_ files: [SourceFile], source: String = DocumentSource.ingest, prune: Bool = false,
+                       protecting protected: [String] = [],
                        progress: @Sendable (IngestProgress) -> Void = { _ in }) async throws -> IngestSummary {
         let started = ContinuousClock.now
         var summary = IngestSummary()
@@ -145,7 +146,10 @@ public struct Ingester: Sendable {
                     for index in touched.sorted() where pending[index]?.missing == 0 { try finish(index) }
                 }
             }
-            if prune { summary.removed = try pruneMissing(source: source, keeping: Set(files.map(\.storedPath))) }
+            if prune {
+                summary.removed = try pruneMissing(source: source, keeping: Set(files.map(\.storedPath)),
+                                                   protected: protected)
+            }
         } catch let error as EmbeddingError where error.isFatal {
             summary.abortedBecause = "\(error)"
         } catch is CancellationError {
@@ -282,9 +286,11 @@ public struct Ingester: Sendable {
         return embedder.fingerprint(dimension: probe.count)
     }
 
-    private func pruneMissing(source: String, keeping paths: Set<String>) throws -> Int {
+    // `protected` paths (files, or folders that could not be read) keep what is stored at or under them.
+    private func pruneMissing(source: String, keeping paths: Set<String>, protected: [String]) throws -> Int {
         var removed = 0
         for document in try catalog.store.documents(source: source) where !paths.contains(document.path) {
+            if protected.contains(where: { document.path == $0 || document.path.hasPrefix($0 + "/") }) { continue }
             if try catalog.remove(documentID: document.id) { removed += 1 }
         }
         return removed

@@ -21,7 +21,8 @@ public struct LoadedIndex: Sendable {
 /// from one version. The index is loaded on first use, so commands that only write never pay for loading it.
 public final class Catalog: Sendable {
     public let store: SQLiteStore
-    private let lock = ReadWriteLock()
+    // Commits and the follower must not wait behind a steady stream of queries; no reader takes it twice.
+    private let lock = ReadWriteLock(preferWriters: true)
     private let loaded = Mutex<LoadedIndex?>(nil)
     /// One thread applies changes at a time; others go on with the index as it is.
     private let applying = Mutex<Void>(())

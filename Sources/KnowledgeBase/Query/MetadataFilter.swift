@@ -23,9 +23,10 @@ extension SQLiteStore {
         guard let first = filters.first else { return [] }
         return try withConnection { connection in
             // Only documents that have the first key are parsed; the rest of the test is done here.
-            let statement = try connection.prepare(
-                "SELECT id, metadata FROM documents WHERE json_valid(metadata) AND json_type(metadata, ?) IS NOT NULL")
-                .bind(.text("$.\"" + first.key.replacingOccurrences(of: "\"", with: "\\\"") + "\""))
+            let statement = try connection.prepare("""
+                SELECT id, metadata FROM documents WHERE json_valid(metadata)
+                AND EXISTS (SELECT 1 FROM json_each(metadata) WHERE key = ?)
+                """).bind(.text(first.key))
             var ids = Set<Int64>()
             while try statement.step() {
                 let metadata = FrontMatter.parseJSON(statement.text(1))

@@ -46,14 +46,22 @@ extension SQLiteStore {
         try withConnection { try Self.latestSequence($0) }
     }
 
+    // From AUTOINCREMENT's counter: the newest sequence ever handed out, also when pruning removed every row.
     static func latestSequence(_ connection: SQLiteConnection) throws -> Int64 {
-        try scalar(connection, "SELECT coalesce(max(seq), 0) FROM changes")
+        try scalar(connection, "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'changes'")
     }
 
     /// Up to `limit` changes after `sequence`, oldest first.
     public func changes(after sequence: Int64, limit: Int = 10_000) throws -> ChangeBatch {
         try withConnection { connection in
-            let pruned = try Self.scalar(connection, "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM meta WHERE key = 'changes_pruned_through'")
+            // One read transaction: the pruned mark and the rows come from the same committed state.
+            try connection.execute("BEGIN")
+            defer {
+                connection.resetStatements()
+                try? connection.execute("COMMIT")
+            }
+            let pruned = try Self.scalar(connection,
+                "SELECT coalesce(max(CAST(value AS INTEGER)), 0) FROM meta WHERE key = 'changes_pruned_through'")
             let statement = try connection.prepare(
                 "SELECT seq, kind, document_id, at_ms FROM changes WHERE seq > ? ORDER BY seq LIMIT ?")
                 .bind(.integer(sequence), .int(limit))

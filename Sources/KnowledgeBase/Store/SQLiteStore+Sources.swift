@@ -35,6 +35,29 @@ extension SQLiteStore {
         }
     }
 
+    /// Takes `name` for a sync from `root` before anything is written: a source stays where it was first synced from,
+    /// and two sources never cover the same files. Checked and recorded in one write transaction, so two first
+    /// syncs of one name cannot both pass.
+    public func claimSource(name: String, root: String, kind: String) throws {
+        try writeTransaction { connection in
+            let statement = try connection.prepare("SELECT name, root FROM sources")
+            var found = false
+            while try statement.step() {
+                let (other, otherRoot) = (statement.text(0), statement.text(1))
+                if other == name {
+                    guard otherRoot == root else { throw SyncError.sourceMoved(name: name, stored: otherRoot, given: root) }
+                    found = true
+                } else if Syncer.contains(otherRoot, root) || Syncer.contains(root, otherRoot) {
+                    throw SyncError.overlappingSource(name: name, root: root, other: other, otherRoot: otherRoot)
+                }
+            }
+            if !found {
+                try connection.prepare("INSERT INTO sources(name, root, kind) VALUES (?, ?, ?)")
+                    .bind(.text(name), .text(root), .text(kind)).run()
+            }
+        }
+    }
+
     /// Records (or updates) a synced source after a sync.
     public func recordSource(name: String, root: String, kind: String, ref: String?, revision: String?) throws {
         let now = ISO8601DateFormatter().string(from: Date())

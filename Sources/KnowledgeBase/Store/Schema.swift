@@ -122,6 +122,12 @@ enum Schema {
         INSERT INTO documents_v4(id, source, path, title, format, sha256, size, chunker, metadata, created_at, updated_at)
             SELECT id, 'ingest', path, title, format, sha256, size, chunker, metadata, created_at, updated_at
             FROM documents;
+        -- Keep the id counter, so ids of documents deleted before the upgrade are never handed out again.
+        UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'documents'), 0))
+            WHERE name = 'documents_v4';
+        INSERT INTO sqlite_sequence(name, seq)
+            SELECT 'documents_v4', seq FROM sqlite_sequence WHERE name = 'documents'
+            AND NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'documents_v4');
         DROP TABLE documents;
         ALTER TABLE documents_v4 RENAME TO documents;
         CREATE INDEX documents_by_path ON documents(path);

@@ -94,12 +94,17 @@ public struct Syncer: Sendable {
             files = walked.files.map { SourceFile(url: $0.url, storedPath: $0.relativePath, format: $0.format) }
             report.skipped = walked.skipped
         }
-        try plan(files, source: name, into: &report)
+        // Folders that could not be read and blobs git could not give keep what is stored under them.
+        let unreadable = report.skipped.filter { $0.reason.hasPrefix("unreadable") || $0.reason.hasPrefix("missing") }
+        let protected = unreadable.map(\.path)
+        try plan(files, source: name, protecting: protected, into: &report)
         guard !options.dryRun else { return report }
 
+        try catalog.store.claimSource(name: name, root: root, kind: report.kind)
         let summary = try await Ingester(catalog: catalog, embedder: embedder, chunker: chunker, logger: logger)
-            .ingest(files, source: name, prune: true)
-        report.failed = summary.problems
+            .ingest(files, source: name, prune: true, protecting: protected)
+        report.failed = unreadable.map { "\($0.path): \($0.reason); its stored runbooks are kept" } + summary.problems
+        if summary.abortedBecause != nil { report.removed = [] }  // the prune did not run
         report.embeddingRequests = summary.embeddingRequests
         report.embeddedChunks = summary.embeddedChunks
         report.abortedBecause = summary.abortedBecause
@@ -117,7 +122,8 @@ public struct Syncer: Sendable {
     }
 
     // Sorts the files into added, updated and unchanged against what the source holds, and lists what would go.
-    private func plan(_ files: [SourceFile], source: String, into report: inout SyncReport) throws {
+    private func plan(_ files: [SourceFile], source: String, protecting protected: [String],
+                      into report: inout SyncReport) throws {
         let stored = Dictionary(try catalog.store.documents(source: source).map { ($0.path, $0) },
                                 uniquingKeysWith: { first, _ in first })
         for file in files {
@@ -134,7 +140,9 @@ public struct Syncer: Sendable {
             }
         }
         let present = Set(files.map(\.storedPath))
-        report.removed = stored.keys.filter { !present.contains($0) }.sorted()
+        report.removed = stored.keys.filter { path in
+            !present.contains(path) && !protected.contains { path == $0 || path.hasPrefix($0 + "/") }
+        }.sorted()
     }
 
     /// The folder a source is synced from, resolved (symlinks and `..`), or a clear error.
@@ -218,9 +226,14 @@ public struct Syncer: Sendable {
             }
         }
         let contents = try tree.contents(of: wanted.map(\.0.object))
-        let files = wanted.map { entry, format in
-            SourceFile(url: URL(fileURLWithPath: tree.root).appendingPathComponent(entry.path), storedPath: entry.path,
-                       format: format, content: contents[entry.object] ?? Data())
+        var files: [SourceFile] = []
+        for (entry, format) in wanted {
+            guard let content = contents[entry.object] else {
+                skipped.append(SkippedFile(path: entry.path, reason: "missing blob \(entry.object) (a partial clone?)"))
+                continue
+            }
+            files.append(SourceFile(url: URL(fileURLWithPath: tree.root).appendingPathComponent(entry.path),
+                                    storedPath: entry.path, format: format, content: content))
         }
         return (files, skipped)
     }

@@ -70,6 +70,8 @@ struct MetadataFilterTests {
         #expect(try await engine.query("disk", options: options).results.isEmpty, "every condition must hold")
         options.filters = [MetadataFilter(key: "severity", value: "2")]
         #expect(try await engine.query("disk", options: options).results.count == 2, "numbers match as written")
+        options.filters = [MetadataFilter(key: #"odd"key"#, value: "x")]
+        #expect(try await engine.query("disk", options: options).results.isEmpty, "any key is a plain lookup")
     }
 
     @Test func malformedFrontMatterIsRejectedWithItsLine() async throws {

@@ -81,6 +81,29 @@ struct ChangeFeedTests {
         #expect(try store.changes(after: 0).changes.map(\.sequence) == [10, 11])
     }
 
+    @Test func theLatestSequenceSurvivesPruningEverything() throws {
+        let store = try SQLiteStore(path: ":memory:", changeRetention: 0)
+        for n in 0..<3 { _ = try store.write(document("d\(n).md", texts: ["t"]), fingerprint: fingerprint) }
+        #expect(try store.changes(after: 0).changes.isEmpty)
+        #expect(try store.latestSequence() == 4)
+        #expect(try store.changes(after: 4).complete, "a reader at the newest change has missed nothing")
+        #expect(try !store.changes(after: 3).complete)
+    }
+
+    @Test func aSourceNameIsClaimedOnceForOneFolder() throws {
+        let store = try SQLiteStore(path: ":memory:")
+        try store.claimSource(name: "runbooks", root: "/srv/runbooks", kind: "folder")
+        try store.claimSource(name: "runbooks", root: "/srv/runbooks", kind: "folder")
+        #expect { try store.claimSource(name: "runbooks", root: "/home/me/runbooks", kind: "folder") } throws: {
+            "\($0)".contains("is synced from /srv/runbooks")
+        }
+        #expect { try store.claimSource(name: "team-a", root: "/srv/runbooks/team-a", kind: "folder") } throws: {
+            "\($0)".contains("overlaps source runbooks")
+        }
+        try store.claimSource(name: "other", root: "/srv/runbooks-other", kind: "git")
+        #expect(try store.sources().map(\.name) == ["other", "runbooks"])
+    }
+
     @Test func documentRowsAreOneCommittedVersion() throws {
         let store = try SQLiteStore(path: ":memory:")
         let a = try store.write(document("a.md", texts: ["one", "two"]), fingerprint: fingerprint)
@@ -107,19 +130,25 @@ struct ChangeFeedTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("kb.sqlite").path
         let written: WrittenDocument
+        let deleted: WrittenDocument
         do {
             let store = try SQLiteStore(path: path)
             written = try store.write(document("a.md", texts: ["one", "two"]), fingerprint: fingerprint)
+            deleted = try store.write(document("gone.md", texts: ["x"]), fingerprint: fingerprint)
+            try store.removeDocument(id: deleted.id)
             try store.withConnection { try downgradeToVersion3($0) }
         }
         let upgraded = try SQLiteStore(path: path)
         #expect(try upgraded.stats().schemaVersion == Schema.currentVersion)
         let record = try #require(try upgraded.document(path: "a.md"))
         #expect(record.id == written.id && record.source == DocumentSource.ingest && record.chunkCount == 2)
+        // Ids are never handed out twice, across the rebuild too (a client may still hold the deleted one's id).
+        let next = try upgraded.write(document("new.md", texts: ["y"]), fingerprint: fingerprint)
+        #expect(next.id > deleted.id)
         // Foreign keys survived the rebuild: removing the document still removes its chunks and vectors.
         try upgraded.removeDocument(id: record.id)
         let stats = try upgraded.stats()
-        #expect(stats.chunks == 0 && stats.vectors == 0)
+        #expect(stats.chunks == 1 && stats.vectors == 1)
     }
 
     @Test func aMissingFileIsAnErrorForCommandsThatOnlyRead() throws {

@@ -62,6 +62,8 @@ func downgradeToVersion3(_ connection: SQLiteConnection) throws {
             updated_at TEXT NOT NULL);
         INSERT INTO documents_v3 SELECT id, path, title, format, sha256, size, chunker, metadata, created_at, updated_at
             FROM documents;
+        DELETE FROM sqlite_sequence WHERE name = 'documents_v3';
+        INSERT INTO sqlite_sequence(name, seq) SELECT 'documents_v3', seq FROM sqlite_sequence WHERE name = 'documents';
         DROP TABLE documents;
         ALTER TABLE documents_v3 RENAME TO documents;
         DELETE FROM meta WHERE key = 'changes_pruned_through';
