@@ -41,7 +41,20 @@ enum FullText {
     static func phrases(_ question: String) -> [String] {
         var phrases: [String] = []
         var seen = Set<String>()
-        for raw in question.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+        // Words are cut from Unicode scalars, not Characters: a Character's letter test looks at its first scalar
+        // only, so a letter combined with a following `"` would carry the quote into the MATCH string.
+        var words: [String] = []
+        var current = String.UnicodeScalarView()
+        for scalar in question.lowercased().unicodeScalars {
+            if isWordScalar(scalar) {
+                current.append(scalar)
+            } else if !current.isEmpty {
+                words.append(String(current))
+                current = String.UnicodeScalarView()
+            }
+        }
+        if !current.isEmpty { words.append(String(current)) }
+        for raw in words {
             let word = raw.trimmingCharacters(in: "_-")
             guard !word.isEmpty, !HashEmbedder.stopWords.contains(word) else { continue }
             let parts = spacedCJK(word).split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == " " })
@@ -50,6 +63,18 @@ enum FullText {
             phrases.append(phrase)
         }
         return phrases
+    }
+
+    // Letters, digits and combining marks (which belong to the letter before them), `_` and `-`; never a quote.
+    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar == "_" || scalar == "-" { return true }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .decimalNumber, .letterNumber, .otherNumber, .nonspacingMark, .spacingMark, .enclosingMark:
+            return true
+        default:
+            return false
+        }
     }
 
     /// Fills the index from every stored chunk (when the table is created on an existing knowledge base).

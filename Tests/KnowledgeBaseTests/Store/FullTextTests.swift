@@ -103,3 +103,27 @@ struct FullTextTests {
         #expect(try upgraded.keywordSearch("full-text", limit: 5).count == 1)
     }
 }
+
+struct FullTextFuzzTests {
+    let fingerprint = EmbeddingFingerprint(embedder: "hash", model: "hash-v1", dimension: 3)
+
+    @Test func everyQuestionMakesAMatchStringFTS5Accepts() throws {
+        let store = try SQLiteStore(path: ":memory:")
+        _ = try store.write(DocumentWrite(path: "a.md", title: "A", format: .markdown, sha256: "s", size: 1, chunker: "c",
+                                          chunks: [Chunk(ordinal: 0, headingPath: ["A"], text: "disk ൎ full", firstLine: 1,
+                                                         lastLine: 1, tokens: 1)],
+                                          vectors: [[1, 0, 0]]), fingerprint: fingerprint)
+        // A letter that combines with the quote after it (one Character, two scalars) once smuggled the quote in.
+        #expect(try store.keywordSearch("ൎ\"", limit: 5).count == 1)
+        let pieces: [String] = ["\"", "'", "*", "(", ")", ":", "^", "-", "_", "NEAR", "AND", "OR", "NOT", "\u{301}",
+                                "\u{D4E}", "é", "日本", " ", "\u{0}", "\u{200D}", "a", "disk", "+", "{", "}", ".", "\\"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let question = (0..<Int.random(in: 1...8, using: &generator))
+                .map { _ in pieces.randomElement(using: &generator)! }.joined()
+            #expect(throws: Never.self, "\(question.debugDescription)") {
+                _ = try store.keywordSearch(question, limit: 5)
+            }
+        }
+    }
+}
