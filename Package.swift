@@ -31,12 +31,17 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CPostgres",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         // Half-precision index kernels in C: AVX2 + FMA + F16C chosen at run time, a portable loop elsewhere.
         .target(name: "CKernels"),
         .target(
             name: "KnowledgeBase",
             dependencies: [
-                "CSQLite", "CCurl", "COpenBLAS", "CKernels",
+                "CSQLite", "CCurl", "COpenBLAS", "CKernels", "CPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]

@@ -49,7 +49,7 @@ struct CheckpointService: Service {
         try? await gracefulShutdown()
         do {
             try catalog.store.checkpoint()
-            logger.info("database checkpointed", metadata: ["db.path": "\(catalog.store.path)"])
+            logger.info("database checkpointed", metadata: ["db.path": "\(catalog.store.location)"])
         } catch {
             logger.error("database checkpoint failed", metadata: ["error": "\(error)"])
         }

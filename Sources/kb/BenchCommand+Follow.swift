@@ -17,7 +17,7 @@ extension BenchCommand {
         func run() async throws {
             var logger = Logger(label: "kb.bench")
             logger.logLevel = .error
-            let catalog = Catalog(store: try SQLiteStore(path: global.databasePath, create: false), logger: logger)
+            let catalog = Catalog(store: try global.storeLocation.open(create: false), logger: logger)
             guard let fingerprint = try catalog.store.fingerprint() else { throw ValidationError("the knowledge base is empty.") }
             let client = try embedding.makeClient(for: fingerprint, logger: logger)
             let question = "disk is full on a node"

@@ -62,7 +62,7 @@ struct DocsCommand: AsyncParsableCommand {
         }
     }
 
-    static func find(_ reference: String, in store: SQLiteStore) throws -> DocumentRecord {
+    static func find(_ reference: String, in store: any KnowledgeStore) throws -> DocumentRecord {
         if let id = Int64(reference), let record = try store.document(id: id) { return record }
         let records = try store.documents(path: reference)
         if records.count > 1 {

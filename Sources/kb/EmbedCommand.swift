@@ -14,8 +14,8 @@ struct EmbedCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         // The knowledge base only supplies the default embedder; embedding needs no database file.
-        let existing = FileManager.default.fileExists(atPath: global.databasePath)
-            ? try SQLiteStore(path: global.databasePath).fingerprint() : nil
+        let location = try global.storeLocation
+        let existing = location.exists ? try location.open(create: false).fingerprint() : nil
         let client = try embedding.makeClient(for: existing, logger: logger)
         guard let vector = try await client.embed([text]).first else {
             throw EmbeddingError.invalidResponse("no embedding returned")

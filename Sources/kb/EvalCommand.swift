@@ -95,15 +95,15 @@ struct EvalCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
 
-        let databasePath = corpus != nil && global.db == nil
-            ? scratch.appendingPathComponent("eval.sqlite").path : global.databasePath
-        guard corpus != nil || FileManager.default.fileExists(atPath: databasePath) else {
-            throw QueryError.emptyKnowledgeBase(path: databasePath)
-        }
-        let catalog = Catalog(store: try SQLiteStore(path: databasePath), logger: logger, precision: global.indexPrecision)
+        // With --corpus and no store named, a scratch file; otherwise the named store (any backend).
+        let location: StoreLocation = corpus != nil && !global.storeGiven
+            ? .sqlite(path: scratch.appendingPathComponent("eval.sqlite").path) : try global.storeLocation
+        let databasePath = location.description
+        guard corpus != nil || location.exists else { throw QueryError.emptyKnowledgeBase(path: databasePath) }
+        let catalog = Catalog(store: try location.open(create: true), logger: logger, precision: global.indexPrecision)
         let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         if let corpus {
-            Output.note("ingesting \(corpus) into \(global.db == nil ? "a temporary database" : databasePath)…")
+            Output.note("ingesting \(corpus) into \(global.storeGiven ? databasePath : "a temporary database")…")
             let summary = try await EvalCorpus.ingest(corpus, into: catalog, embedder: client, chunkTokens: chunkTokens,
                                                       logger: logger)
             Output.note(summary.line)

@@ -5,8 +5,16 @@ import Logging
 
 /// Options every subcommand takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Knowledge base file (env KB_DB, default ./kb.sqlite).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("Knowledge base file (env KB_DB, default ./kb.sqlite); same as --store PATH.",
+                                            valueName: "path"))
     var db: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where the knowledge base is (env KB_STORE): postgres://user:password@host:5432/database (TLS with "
+            + "?sslmode=require or verify-full; ?schema=NAME, default kb), sqlite:PATH, or a file path. Any number "
+            + "of kb processes can share one PostgreSQL database; each follows the others' writes.",
+        valueName: "url"))
+    var store: String?
 
     @Option(name: .long, help: ArgumentHelp("Log level on stderr: trace, debug, info, warning, error (env KB_LOG_LEVEL).",
                                             valueName: "level"))
@@ -26,11 +34,29 @@ struct GlobalOptions: ParsableArguments {
             ?? .fp32
     }
 
-    var databasePath: String {
-        db ?? ProcessInfo.processInfo.environment["KB_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./kb.sqlite"
+    /// `--store`, `--db`, then `KB_STORE`, `KB_DB`, then ./kb.sqlite.
+    var storeLocation: StoreLocation {
+        get throws {
+            let environment = ProcessInfo.processInfo.environment
+            if let store { return try StoreLocation(store) }
+            if let db { return .sqlite(path: db) }
+            if let store = environment["KB_STORE"], !store.isEmpty { return try StoreLocation(store) }
+            if let db = environment["KB_DB"], !db.isEmpty { return .sqlite(path: db) }
+            return .sqlite(path: "./kb.sqlite")
+        }
+    }
+
+    /// True when the store was named on the command line or in the environment (not the default file).
+    var storeGiven: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return store != nil || db != nil || !(environment["KB_STORE"] ?? "").isEmpty || !(environment["KB_DB"] ?? "").isEmpty
     }
 
     func validate() throws {
+        if store != nil && db != nil {
+            throw ValidationError("give either --store or --db, not both (--db PATH is --store PATH).")
+        }
+        do { _ = try storeLocation } catch { throw ValidationError("\(error)") }
         if let level = logLevel ?? ProcessInfo.processInfo.environment["KB_LOG_LEVEL"],
            Logger.Level(rawValue: level.lowercased()) == nil {
             throw ValidationError("unknown log level \"\(level)\"; use trace, debug, info, warning or error.")
@@ -58,7 +84,7 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the knowledge base file; its index will be loaded in `indexPrecision`. Commands that only read pass
     /// `create: false`, so a mistyped --db is an error naming the path instead of a new empty file.
     func openCatalog(logger: Logger, create: Bool) throws -> Catalog {
-        Catalog(store: try SQLiteStore(path: databasePath, create: create), logger: logger, precision: indexPrecision)
+        Catalog(store: try storeLocation.open(create: create), logger: logger, precision: indexPrecision)
     }
 }
 

@@ -74,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
                                               chunker: Chunker(options: options), configuration: configuration,
                                               logger: logger, templates: templates)
         logger.info("kb serve starting", metadata: [
-            "server.address": "\(host):\(port)", "db.path": "\(catalog.store.path)",
+            "server.address": "\(host):\(port)", "db.path": "\(catalog.store.location)",
             "embedder": "\(embedder.kind) \(embedder.model)", "auth.writes": "\(configuration.apiToken != nil)",
             "auth.reads": "\(configuration.readToken != nil)",
         ])

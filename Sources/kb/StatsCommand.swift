@@ -19,7 +19,7 @@ struct StatsCommand: AsyncParsableCommand {
             return try Output.printJSON(StatsOutput(stats: stats, indexPrecision: precision, indexBytes: indexBytes,
                                                     sources: sources))
         }
-        print("knowledge base: \(catalog.store.path) (schema \(stats.schemaVersion), "
+        print("knowledge base: \(catalog.store.location) (schema \(stats.schemaVersion), "
             + String(format: "%.1f MB)", Double(stats.fileBytes) / 1e6))
         print("documents: \(stats.documents)\nchunks: \(stats.chunks)\nvectors: \(stats.vectors)")
         print("embedding cache: \(stats.cachedEmbeddings) entries")

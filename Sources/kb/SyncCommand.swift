@@ -71,7 +71,8 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         // A dry run against a knowledge base that does not exist yet plans against an empty one and creates nothing.
-        let catalog = dryRun && !FileManager.default.fileExists(atPath: global.databasePath)
+        let exists = try global.storeLocation.exists
+        let catalog = dryRun && !exists
             ? Catalog(store: try SQLiteStore(path: ":memory:"), logger: logger)
             : try global.openCatalog(logger: logger, create: true)
         let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)

@@ -74,7 +74,7 @@ struct DocumentPathRouteTests {
     @Test func aWriteByAnotherProcessIsSeenByTheNextQueryAndInTheMetrics() async throws {
         let server = try await TestServer()
         defer { server.cleanUp() }
-        let other = Catalog(store: try SQLiteStore(path: server.dependencies.catalog.store.path), logger: quietLogger)
+        let other = Catalog(store: try SQLiteStore(path: server.dependencies.catalog.store.location), logger: quietLogger)
         try await server.application.test(.router) { client in
             #expect(try await client.send(.post, "/v1/query", json: #"{"question":"zebra quokka"}"#).status == .ok)
             _ = try await Ingester(catalog: other, embedder: server.embedder, chunker: Chunker(), logger: quietLogger)

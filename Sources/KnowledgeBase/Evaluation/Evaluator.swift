@@ -58,7 +58,7 @@ public struct Evaluator: Sendable {
     /// - Throws: `QueryError.emptyKnowledgeBase` or `.embedderMismatch`.
     public func checkedFingerprint() throws -> EmbeddingFingerprint {
         guard let fingerprint = try catalog.store.fingerprint(), try catalog.loadIndex() != nil else {
-            throw QueryError.emptyKnowledgeBase(path: catalog.store.path)
+            throw QueryError.emptyKnowledgeBase(path: catalog.store.location)
         }
         guard fingerprint.isCompatible(with: embedder.fingerprint(dimension: 0)) else {
             throw QueryError.embedderMismatch(index: fingerprint, requested: embedder.fingerprint(dimension: 0))

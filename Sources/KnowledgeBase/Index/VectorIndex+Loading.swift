@@ -1,30 +1,19 @@
-import CSQLite
 import Dispatch
 import Foundation
 
 extension VectorIndex {
-    /// An index holding every stored vector of `fingerprint`, read in one sequential pass over the vectors table.
+    /// An index filled by `scan`, which hands over every stored row of one store snapshot: chunk id, document id and
+    /// the vector's little-endian float32 bytes (only valid during the call). Rows go straight into `precision`.
     ///
-    /// Vectors are stored in line in a rowid table, so the scan reads the table's pages in order and copies each
-    /// BLOB straight into the index. Each chunk's document comes from the chunks' (document, ordinal) index, read
-    /// beforehand as one id range per document (a document's chunks are written in one transaction, so their ids are
-    /// consecutive); the chunks' text is never read. Rows go straight into `precision`.
-    /// - Throws: `StoreError.corruptVector` for a BLOB of the wrong size, or the SQLite error.
-    static func load(from store: SQLiteStore, fingerprint: EmbeddingFingerprint, reservingRows rows: Int,
-                     precision: IndexPrecision = .fp32) throws -> VectorIndex
+    /// The kernel maps the reserved buffer's pages on another core while the store is read. The buffer only moves
+    /// when more rows arrive than `rows` (another process wrote meanwhile): that waits first.
+    /// - Throws: `StoreError.corruptVector` for a vector of the wrong size, or what `scan` throws.
+    static func load(dimension: Int, reservingRows rows: Int, precision: IndexPrecision = .fp32,
+                     documentPaths: [Int64: String],
+                     scan: (_ append: (Int64, Int64, UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws
+        -> VectorIndex
     {
-        try store.withConnection {
-            try load(from: $0, fingerprint: fingerprint, reservingRows: rows, precision: precision)
-        }
-    }
-
-    /// The same, read on `connection` (one snapshot when the caller holds a read transaction on it).
-    static func load(from connection: SQLiteConnection, fingerprint: EmbeddingFingerprint, reservingRows rows: Int,
-                     precision: IndexPrecision = .fp32) throws -> VectorIndex
-    {
-        let index = VectorIndex(dimension: fingerprint.dimension, reservingRows: rows, precision: precision)
-        // The kernel maps the reserved buffer's pages on another core while this one reads the file. The buffer
-        // only moves when more rows arrive than were counted (another process wrote meanwhile): that waits first.
+        let index = VectorIndex(dimension: dimension, reservingRows: rows, precision: precision)
         let reserved = (memory: SendableMemory(pointer: index.storage), bytes: index.capacity * index.rowBytes,
                         rows: index.capacity)
         let prefaulted = DispatchSemaphore(value: 0)
@@ -34,82 +23,21 @@ extension VectorIndex {
             prefaulted.signal()
         }.start()
         defer { if prefaulting { prefaulted.wait() } }
-        do {
-            var paths: [Int64: String] = [:]
-            let documents = try connection.prepare("SELECT id, path FROM documents")
-            while try documents.step() { paths[documents.int(0)] = documents.text(1) }
-            var owners = try ChunkOwners(connection)
-            let vectors = try connection.prepare("SELECT chunk_id, vector FROM vectors NOT INDEXED WHERE fingerprint = ?")
-                .bind(.text(fingerprint.key))
-            let bytes = fingerprint.dimension * MemoryLayout<Float>.size
-            try index.lock.withWriteLock {
-                index.documentPaths = paths
-                while try vectors.step() {
-                    let chunkID = vectors.int(0)
-                    // A vector whose chunk is gone (foreign keys were off) is not part of the knowledge base.
-                    guard let documentID = owners.document(of: chunkID) else { continue }
-                    if prefaulting && index.chunkIDs.count == reserved.rows {
-                        prefaulted.wait()
-                        prefaulting = false
-                    }
-                    try vectors.withBlob(1) { blob in
-                        guard blob.count == bytes else {
-                            throw StoreError.corruptVector(chunkID: chunkID, bytes: blob.count,
-                                                           dimension: fingerprint.dimension)
-                        }
-                        index.appendStoredRow(blob.baseAddress!, chunkID: chunkID, documentID: documentID)
-                    }
+        let bytes = dimension * MemoryLayout<Float>.size
+        try index.lock.withWriteLock {
+            index.documentPaths = documentPaths
+            try scan { chunkID, documentID, vector in
+                guard vector.count == bytes else {
+                    throw StoreError.corruptVector(chunkID: chunkID, bytes: vector.count, dimension: dimension)
                 }
+                if prefaulting && index.chunkIDs.count == reserved.rows {
+                    prefaulted.wait()
+                    prefaulting = false
+                }
+                index.appendStoredRow(vector.baseAddress!, chunkID: chunkID, documentID: documentID)
             }
         }
         return index
-    }
-}
-
-/// Which document each chunk belongs to, as one id range per document, plus single ids for a document whose chunk
-/// ids are not consecutive (not written by kb in one transaction).
-///
-/// Read from the chunks' (document_id, ordinal) index, which holds each chunk's id: a few bytes per chunk instead of
-/// the table's pages of text.
-struct ChunkOwners {
-    private var ranges: [(first: Int64, last: Int64, document: Int64)] = []
-    private var scattered: [Int64: Int64] = [:]
-    private var cursor = 0
-
-    init(_ connection: SQLiteConnection) throws {
-        var gappy: [Int64] = []
-        let groups = try connection.prepare(
-            "SELECT document_id, min(id), max(id), count(*) FROM chunks GROUP BY document_id")
-        while try groups.step() {
-            let (document, first, last, count) = (groups.int(0), groups.int(1), groups.int(2), groups.int(3))
-            if last - first + 1 == count { ranges.append((first, last, document)) } else { gappy.append(document) }
-        }
-        ranges.sort { $0.first < $1.first }
-        for document in gappy {
-            let ids = try connection.prepare("SELECT id FROM chunks WHERE document_id = ?").bind(.integer(document))
-            while try ids.step() { scattered[ids.int(0)] = document }
-        }
-    }
-
-    /// The document of chunk `id`, or nil when there is no such chunk. Ids asked for in increasing order (the usual
-    /// order of the vectors table) are answered from the range last used or the next one.
-    mutating func document(of id: Int64) -> Int64? {
-        if cursor < ranges.count, ranges[cursor].first <= id, id <= ranges[cursor].last { return ranges[cursor].document }
-        if cursor + 1 < ranges.count, ranges[cursor + 1].first <= id, id <= ranges[cursor + 1].last {
-            cursor += 1
-            return ranges[cursor].document
-        }
-        var low = 0
-        var high = ranges.count
-        while low < high {
-            let middle = (low + high) / 2
-            if ranges[middle].last < id { low = middle + 1 } else { high = middle }
-        }
-        if low < ranges.count, ranges[low].first <= id {
-            cursor = low
-            return ranges[low].document
-        }
-        return scattered[id]
     }
 }
 

@@ -122,7 +122,7 @@ public struct QueryEngine: Sendable {
         // Changes other processes committed are applied first (one pragma when there are none).
         try catalog.refresh()
         guard let fingerprint = try catalog.loadedIndex().fingerprint else {
-            throw QueryError.emptyKnowledgeBase(path: catalog.store.path)
+            throw QueryError.emptyKnowledgeBase(path: catalog.store.location)
         }
         guard fingerprint.isCompatible(with: embedder.fingerprint(dimension: 0)) else {
             throw QueryError.embedderMismatch(index: fingerprint, requested: embedder.fingerprint(dimension: 0))

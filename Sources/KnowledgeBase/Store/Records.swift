@@ -44,6 +44,9 @@ public struct DocumentWrite: Sendable {
     public var metadata: String
     public var chunks: [Chunk]
     public var vectors: [[Float]]
+    /// When set (copying a knowledge base), the stored times instead of now.
+    public var createdAt: String?
+    public var updatedAt: String?
 
     public init(source: String = DocumentSource.ingest, path: String, title: String, format: DocumentFormat,
                 sha256: String, size: Int, chunker: String, metadata: String = "{}", chunks: [Chunk],

@@ -52,7 +52,7 @@ extension SQLiteStore {
     }
 
     /// Up to `limit` changes after `sequence`, oldest first.
-    public func changes(after sequence: Int64, limit: Int = 10_000) throws -> ChangeBatch {
+    public func changes(after sequence: Int64, limit: Int) throws -> ChangeBatch {
         try withConnection { connection in
             // One read transaction: the pruned mark and the rows come from the same committed state.
             try connection.execute("BEGIN")

@@ -29,7 +29,7 @@ extension SQLiteStore {
 
     /// The document stored under `path` in `source`; with no source, the one document at that path in any source
     /// (the first by source name when several sources hold the path).
-    public func document(path: String, source: String? = nil) throws -> DocumentRecord? {
+    public func document(path: String, source: String?) throws -> DocumentRecord? {
         try withConnection { connection in
             let statement: SQLiteStatement
             if let source {
@@ -66,7 +66,7 @@ extension SQLiteStore {
     }
 
     /// Documents ordered by path (then source), a page at a time; only those of `source` when it is given.
-    public func documents(limit: Int = Int(Int32.max), offset: Int = 0, source: String? = nil) throws
+    public func documents(limit: Int, offset: Int, source: String?) throws
         -> [DocumentRecord]
     {
         try withConnection { connection in
@@ -81,7 +81,7 @@ extension SQLiteStore {
     }
 
     /// Number of documents, or of those in `source`.
-    public func documentCount(source: String? = nil) throws -> Int {
+    public func documentCount(source: String?) throws -> Int {
         try withConnection { connection in
             Int(try Self.scalar(connection, "SELECT count(*) FROM documents WHERE ?1 IS NULL OR source = ?1",
                                 source.map { .text($0) } ?? .null))
@@ -179,8 +179,8 @@ extension SQLiteStore {
                     UPDATE documents SET title = ?, format = ?, sha256 = ?, size = ?, chunker = ?, metadata = ?,
                     updated_at = ? WHERE id = ?
                     """).bind(.text(document.title), .text(document.format.rawValue), .text(document.sha256),
-                              .int(document.size), .text(document.chunker), .text(document.metadata), .text(now),
-                              .integer(id)).run()
+                              .int(document.size), .text(document.chunker), .text(document.metadata),
+                              .text(document.updatedAt ?? now), .integer(id)).run()
             } else {
                 status = .created
                 try connection.prepare("""
@@ -188,7 +188,8 @@ extension SQLiteStore {
                     updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).bind(.text(document.source), .text(document.path), .text(document.title), .text(document.format.rawValue),
                               .text(document.sha256), .int(document.size), .text(document.chunker),
-                              .text(document.metadata), .text(now), .text(now)).run()
+                              .text(document.metadata), .text(document.createdAt ?? now),
+                              .text(document.updatedAt ?? now)).run()
                 id = connection.lastInsertRowID
             }
             let insertChunk = try connection.prepare("""
@@ -253,6 +254,30 @@ extension SQLiteStore {
                     }
                     try body(chunkID, statement.int(1), statement.text(2), bytes)
                 }
+            }
+        }
+    }
+
+    /// Calls `body` for every cached embedding: text hash, fingerprint key, vector.
+    public func forEachCachedVector(_ body: (String, String, [Float]) throws -> Void) throws {
+        try withConnection { connection in
+            let statement = try connection.prepare(
+                "SELECT text_sha256, fingerprint, vector FROM embedding_cache ORDER BY text_sha256, fingerprint")
+            while try statement.step() {
+                let vector = statement.withBlob(2) { Array($0.bindMemory(to: Float.self)) }
+                try body(statement.text(0), statement.text(1), vector)
+            }
+        }
+    }
+
+    /// Adds cached embeddings (existing entries are kept), in one transaction.
+    public func storeCachedVectors(_ entries: [(hash: String, fingerprintKey: String, vector: [Float])]) throws {
+        try writeTransaction { connection in
+            let insert = try connection.prepare(
+                "INSERT OR IGNORE INTO embedding_cache(text_sha256, fingerprint, vector) VALUES (?, ?, ?)")
+            for entry in entries {
+                insert.reset()
+                try insert.bind(.text(entry.hash), .text(entry.fingerprintKey), .floats(entry.vector)).run()
             }
         }
     }

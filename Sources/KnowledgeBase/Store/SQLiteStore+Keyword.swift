@@ -20,17 +20,14 @@ public struct QueryTerm: Sendable, Equatable {
 }
 
 extension SQLiteStore {
-    /// Matching rows a keyword search may score: rarer terms are kept first until their chunk counts add up to
-    /// this, so a question full of common words costs a bounded amount at any size (see `keywordSearch`).
-    /// FTS5 scores about 1.25 rows per µs here, so 20,000 rows cost some 16 ms, a fifth of a vector scan over a
-    /// million 384-dimension chunks.
-    public static let keywordPostingBudget = 20_000
+    /// See `StoreLimits.keywordPostingBudget`.
+    public static let keywordPostingBudget = StoreLimits.keywordPostingBudget
 
     /// The searchable terms of `question`, each with the chunks containing it counted up to `countLimit`.
     ///
     /// Counting stops at the limit, so a common word costs about a millisecond however many chunks hold it (a full
     /// count, or an `fts5vocab` lookup, reads its whole posting list: 10 ms and more per word at a million chunks).
-    public func queryTerms(_ question: String, countLimit: Int = SQLiteStore.keywordPostingBudget + 1) throws
+    public func queryTerms(_ question: String, countLimit: Int) throws
         -> [QueryTerm]
     {
         let phrases = FullText.phrases(question)
@@ -46,25 +43,14 @@ extension SQLiteStore {
         }
     }
 
-    /// The best `limit` chunks for `question` by BM25 over context (weighted `contextWeight`) and text.
-    ///
-    /// Returns nothing when the question has no searchable word.
-    public func keywordSearch(_ question: String, limit: Int, pathPrefix: String? = nil,
-                              documentIDs: Set<Int64>? = nil, contextWeight: Double = 2) throws -> [KeywordHit]
-    {
-        try keywordSearch(terms: try queryTerms(question), limit: limit, pathPrefix: pathPrefix,
-                          documentIDs: documentIDs, contextWeight: contextWeight)
-    }
-
     /// The best `limit` chunks for `terms` by BM25, searching only the terms that fit `postingBudget`.
     ///
     /// FTS5 scores every row that matches any term of an OR query before it can sort, so a common word over a
     /// million chunks costs more than the vector scan. Terms are taken rarest first while their chunk counts add
     /// up to at most `postingBudget`; the rest (whose BM25 weight is small anyway) are left out, and a question
     /// made only of very common words finds nothing by keyword. Terms found nowhere are skipped.
-    public func keywordSearch(terms: [QueryTerm], limit: Int, pathPrefix: String? = nil,
-                              documentIDs: Set<Int64>? = nil, contextWeight: Double = 2,
-                              postingBudget: Int = SQLiteStore.keywordPostingBudget) throws -> [KeywordHit]
+    public func keywordSearch(terms: [QueryTerm], limit: Int, pathPrefix: String?, documentIDs: Set<Int64>?,
+                              contextWeight: Double, postingBudget: Int) throws -> [KeywordHit]
     {
         var spent = 0
         var kept = Set<String>()

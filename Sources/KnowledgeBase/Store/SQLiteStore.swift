@@ -6,10 +6,11 @@ import Synchronization
 ///
 /// All calls are serialised on one connection by a lock (hence `@unchecked Sendable`); SQLite's WAL mode lets
 /// other processes read meanwhile.
-public final class SQLiteStore: @unchecked Sendable {
+public final class SQLiteStore: KnowledgeStore, @unchecked Sendable {
     private let lock = NSLock()
     private let connection: SQLiteConnection
     public let path: String
+    public var location: String { path }
     /// Write transactions committed through this store; `PRAGMA data_version` only counts other connections' commits.
     private let localCommits = Atomic<Int64>(0)
     /// How many of the newest changes the feed keeps even when every reader has seen them.

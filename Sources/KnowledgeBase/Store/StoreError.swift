@@ -9,6 +9,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case corruptVector(chunkID: Int64, bytes: Int, dimension: Int)
     case documentNotFound(String)
     case invalidInput(String)
+    /// The database server cannot be reached (down, restarting, wrong address or credentials).
+    case unavailable(location: String, reason: String)
+    case postgres(state: String, message: String, sql: String)
 
     public var description: String {
         switch self {
@@ -36,6 +39,12 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
             return "no document \(reference) in the knowledge base; `kb docs list` shows what is there."
         case .invalidInput(let message):
             return message
+        case .unavailable(let location, let reason):
+            return "cannot reach the knowledge base at \(location): \(reason). Check that PostgreSQL runs there and "
+                + "that --store (or KB_STORE) has the right host, port, user, password and sslmode."
+        case .postgres(let state, let message, let sql):
+            let statement = sql.split(separator: "\n").first.map(String.init) ?? sql
+            return "database error \(state): \(message) (in: \(statement.prefix(120)))"
         }
     }
 }

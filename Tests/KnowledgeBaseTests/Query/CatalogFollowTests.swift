@@ -88,11 +88,11 @@ struct CatalogFollowTests {
         let b = try writer.commit(document("b.md", ["two"]), fingerprint: fingerprint)
         try await eventually("the follower applies b.md") { chunkIDs(reader).contains(b.rows[0].chunkID) }
         try await eventually("the follower reports its position") {
-            try writer.store.withConnection { try SQLiteStore.scalar($0, "SELECT count(*) FROM readers") } == 1
+            try writer.sqlite.withConnection { try SQLiteStore.scalar($0, "SELECT count(*) FROM readers") } == 1
         }
         follower.cancel()
         _ = await follower.value
-        #expect(try writer.store.withConnection { try SQLiteStore.scalar($0, "SELECT count(*) FROM readers") } == 0,
+        #expect(try writer.sqlite.withConnection { try SQLiteStore.scalar($0, "SELECT count(*) FROM readers") } == 0,
                 "a follower that stops leaves the readers table")
     }
 

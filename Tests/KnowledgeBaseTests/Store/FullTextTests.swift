@@ -80,9 +80,9 @@ struct FullTextTests {
         let rare = try write(store, "alerts/rare.md", ["pod evicted for DiskPressure"])
         let terms = try store.queryTerms("pod DiskPressure")
         #expect(try store.keywordSearch(terms: terms, limit: 10).count == 7)
-        let bounded = try store.keywordSearch(terms: terms, limit: 10, postingBudget: 3)
+        let bounded = try store.keywordSearch(terms: terms, limit: 10, pathPrefix: nil, documentIDs: nil, contextWeight: 2, postingBudget: 3)
         #expect(bounded.map(\.documentID) == [rare.id], "pod (7 chunks) no longer fits; DiskPressure (1) does")
-        #expect(try store.keywordSearch(terms: terms, limit: 10, postingBudget: 0).isEmpty)
+        #expect(try store.keywordSearch(terms: terms, limit: 10, pathPrefix: nil, documentIDs: nil, contextWeight: 2, postingBudget: 0).isEmpty)
     }
 
     @Test func upgradingAVersion1DatabaseIndexesItsExistingChunks() throws {

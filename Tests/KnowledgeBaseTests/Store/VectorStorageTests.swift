@@ -26,7 +26,7 @@ struct VectorStorageTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let catalog = try makeCatalog(in: directory)
         try fill(catalog, documents: 2)
-        try catalog.store.withConnection { connection in
+        try catalog.sqlite.withConnection { connection in
             let statement = try connection.prepare("""
                 SELECT name, sql FROM sqlite_master WHERE name IN ('vectors', 'embedding_cache') ORDER BY name
                 """)
@@ -45,7 +45,7 @@ struct VectorStorageTests {
         try fill(catalog, documents: 4)
         // Move one chunk of the second document far beyond the others (as another writer could leave ids), and
         // leave a vector behind whose chunk is gone, as a file written with foreign keys off could hold.
-        try catalog.store.withConnection { connection in
+        try catalog.sqlite.withConnection { connection in
             try connection.execute("""
                 PRAGMA foreign_keys = OFF;
                 UPDATE vectors SET chunk_id = 9000 WHERE chunk_id = (SELECT min(id) + 3 FROM chunks WHERE document_id = 2);
@@ -70,8 +70,7 @@ struct VectorStorageTests {
         let live = try #require(try catalog.loadIndex())
         for precision in IndexPrecision.allCases {
             // As when another process adds documents between counting the vectors and reading them.
-            let loaded = try VectorIndex.load(from: catalog.store, fingerprint: fingerprint, reservingRows: 5,
-                                              precision: precision)
+            let loaded = try #require(try catalog.sqlite.loadIndex(precision: precision, reservingRows: 5).index)
             #expect(loaded.precision == precision)
             if precision == .fp32 { try expectSameResults(live, loaded) } else { #expect(loaded.count == 42) }
         }
@@ -85,7 +84,7 @@ struct VectorStorageTests {
         let before = try #require(try catalog.loadIndex())
         let cacheBefore = try catalog.store.stats().cachedEmbeddings
         // Rebuild the version 2 layout: both tables WITHOUT ROWID, keyed by (chunk, fingerprint) / (text, fingerprint).
-        try catalog.store.withConnection { connection in
+        try catalog.sqlite.withConnection { connection in
             try downgradeToVersion3(connection)
             try connection.execute("""
                 CREATE TABLE old_vectors (chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,

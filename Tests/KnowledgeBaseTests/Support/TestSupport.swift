@@ -71,3 +71,8 @@ func downgradeToVersion3(_ connection: SQLiteConnection) throws {
         PRAGMA foreign_keys = ON;
         """)
 }
+
+extension Catalog {
+    /// The store of a catalog the test made on SQLite, for tests that look at the file itself.
+    var sqlite: SQLiteStore { store as! SQLiteStore }
+}

@@ -11,7 +11,7 @@ public struct LoadedIndex: Sendable {
     public var sequence: Int64
 }
 
-/// The store and the in-memory vector index, kept in step with every writer of the file.
+/// The store and the in-memory vector index, kept in step with every writer of the store.
 ///
 /// The index follows the store's change feed: before each query (`refresh`, one pragma when nothing changed) and in
 /// the background (`follow`), the documents changed since the last applied sequence are re-read and replaced in the
@@ -20,7 +20,7 @@ public struct LoadedIndex: Sendable {
 /// keeps chunks both the index and the store hold; chunk ids are never reused, so every result of a document comes
 /// from one version. The index is loaded on first use, so commands that only write never pay for loading it.
 public final class Catalog: Sendable {
-    public let store: SQLiteStore
+    public let store: any KnowledgeStore
     // Commits and the follower must not wait behind a steady stream of queries; no reader takes it twice.
     private let lock = ReadWriteLock(preferWriters: true)
     private let loaded = Mutex<LoadedIndex?>(nil)
@@ -35,7 +35,7 @@ public final class Catalog: Sendable {
     let readerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
     private let lastReported = Mutex<(sequence: Int64, at: ContinuousClock.Instant)?>(nil)
 
-    public init(store: SQLiteStore, logger: Logger, precision: IndexPrecision = .fp32) {
+    public init(store: any KnowledgeStore, logger: Logger, precision: IndexPrecision = .fp32) {
         self.store = store
         self.logger = logger
         self.precision = precision
@@ -216,16 +216,7 @@ public final class Catalog: Sendable {
     private func reload() throws -> LoadedIndex {
         let started = ContinuousClock.now
         let counter = try store.changeCounter()
-        let state = try store.withSnapshot { connection -> LoadedIndex in
-            let sequence = try SQLiteStore.latestSequence(connection)
-            guard let fingerprint = try SQLiteStore.fingerprint(connection) else {
-                return LoadedIndex(index: nil, fingerprint: nil, sequence: sequence)
-            }
-            let index = try VectorIndex.load(from: connection, fingerprint: fingerprint,
-                                             reservingRows: try SQLiteStore.vectorCount(connection, fingerprint),
-                                             precision: precision)
-            return LoadedIndex(index: index, fingerprint: fingerprint, sequence: sequence)
-        }
+        let state = try store.loadIndex(precision: precision)
         lock.withWriteLock { loaded.withLock { $0 = state } }
         lastCounter.store(counter, ordering: .relaxed)
         logger.info("index loaded", metadata: [
