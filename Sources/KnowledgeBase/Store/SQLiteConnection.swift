@@ -57,8 +57,21 @@ final class SQLiteConnection {
     }
 
     /// Runs `body` in a transaction; any error rolls everything back.
+    ///
+    /// `BEGIN IMMEDIATE` can fail with SQLITE_BUSY without waiting for the busy timeout when another process's
+    /// commit lands between taking the read snapshot and the write lock (SQLITE_BUSY_SNAPSHOT); nothing has happened
+    /// yet then, so it is tried again, for up to about five seconds.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        var attempts = 0
+        while true {
+            do {
+                try execute("BEGIN IMMEDIATE")
+                break
+            } catch StoreError.sqlite(let code, _, _) where code & 0xff == SQLITE_BUSY && attempts < 500 {
+                attempts += 1
+                usleep(10_000)
+            }
+        }
         do {
             let result = try body()
             try execute("COMMIT")
@@ -114,7 +127,11 @@ final class SQLiteStatement {
             case .null: rc = sqlite3_bind_null(statement, index)
             case .integer(let number): rc = sqlite3_bind_int64(statement, index, number)
             case .real(let number): rc = sqlite3_bind_double(statement, index, number)
-            case .text(let text): rc = csqlite_bind_text_transient(statement, index, text, -1)
+            case .text(let text):
+                // With an explicit length SQLite would keep a NUL and everything after it, but C strings read from
+                // the file stop there, so text with a NUL is refused rather than cut short when read back.
+                guard !text.utf8.contains(0) else { throw StoreError.nulInText }
+                rc = csqlite_bind_text_transient(statement, index, text, Int32(text.utf8.count))
             case .blob(let bytes): rc = bytes.withUnsafeBytes { bindBlob($0, at: index) }
             case .floats(let floats): rc = floats.withUnsafeBytes { bindBlob($0, at: index) }
             }

@@ -44,6 +44,9 @@ public final class SQLiteStore: KnowledgeStore, @unchecked Sendable {
         // pragma has no effect inside a transaction, so it is set around it).
         try connection.execute("PRAGMA foreign_keys = OFF")
         try Self.migrate(connection)
+        // A statement stopped at its first row would keep a read snapshot from now on, and the first write after
+        // another process commits would fail with SQLITE_BUSY_SNAPSHOT ("database is locked").
+        connection.resetStatements()
         try connection.execute("PRAGMA foreign_keys = ON")
         self.connection = connection
     }

@@ -1,5 +1,9 @@
 /// Everything that can go wrong opening, reading or writing the knowledge-base file.
 public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// Text holding U+0000, which no store keeps whole.
+    static let nulInText = StoreError.invalidInput(
+        "text holds a NUL character (U+0000), which kb does not store; remove it and try again")
+
     case cannotOpen(path: String, reason: String)
     case notFound(path: String)
     case notADatabase(path: String)

@@ -68,10 +68,7 @@ final class PostgresConnection {
         var buffers: [[UInt8]] = []
         var formats: [Int32] = []
         for value in values {
-            if case .text(let text) = value, text.utf8.contains(0) {
-                throw StoreError.invalidInput("text holds a NUL character (U+0000), which kb does not store; "
-                    + "remove it and try again")
-            }
+            if case .text(let text) = value, text.utf8.contains(0) { throw StoreError.nulInText }
             switch value {
             case .null:
                 types.append(0); buffers.append([]); formats.append(0)
