@@ -18,12 +18,22 @@ struct CLITests {
     }
 
     func kb(_ arguments: [String], database: URL, environment: [String: String] = [:]) throws -> Run {
+        try kb(arguments + ["--db", database.path], environment: environment)
+    }
+
+    /// Runs kb on the knowledge base at `store` (a path or a URL, as `--store` takes it).
+    func kb(_ arguments: [String], store: String, environment: [String: String] = [:]) throws -> Run {
+        try kb(arguments + ["--store", store], environment: environment)
+    }
+
+    func kb(_ arguments: [String], environment: [String: String]) throws -> Run {
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = arguments + ["--db", database.path]
+        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["KB_EMBEDDER"] = "hash"  // these tests exercise the offline lexical embedder
         env["KB_DB"] = nil
+        env["KB_STORE"] = nil
         env["KB_API_TOKEN"] = nil
         for (key, value) in environment { env[key] = value }
         process.environment = env

@@ -15,13 +15,20 @@ struct ServeCLITests {
     }
 
     func startServer(database: URL, ollama: String, extra: [String] = []) throws -> (Process, Int, LineReader) {
+        try startServer(store: database.path, ollama: ollama, extra: extra)
+    }
+
+    /// Starts `kb serve --store STORE` on a free port and returns it once it listens.
+    func startServer(store: String, ollama: String, extra: [String] = []) throws -> (Process, Int, LineReader) {
         let process = Process()
         process.executableURL = CLITests.executable
-        process.arguments = ["serve", "--db", database.path, "--port", "0", "--chat-model", "stub"] + extra
+        process.arguments = ["serve", "--store", store, "--port", "0", "--chat-model", "stub"] + extra
         var environment = ProcessInfo.processInfo.environment
         environment["OLLAMA_HOST"] = ollama
         environment["KB_API_TOKEN"] = nil
         environment["KB_EMBEDDER"] = "hash"
+        environment["KB_DB"] = nil
+        environment["KB_STORE"] = nil
         process.environment = environment
         let stderr = Pipe()
         process.standardError = stderr

@@ -23,6 +23,8 @@ final class PostgresConnection {
     let location: String
     /// Run after connecting and after every reconnect (the schema's `search_path`).
     private let setup: String
+    /// Statements sent since the pool last handed the connection out.
+    var statementsSent = 0
 
     init(url: String, location: String, setup: String) throws {
         guard let handle = PQconnectdb(url) else {
@@ -55,6 +57,7 @@ final class PostgresConnection {
 
     /// Runs statements that return no rows (several may be separated by `;`).
     func execute(_ sql: String) throws {
+        statementsSent += 1
         let result = PQexec(handle, sql)
         defer { PQclear(result) }
         try check(result, sql: sql)
@@ -64,6 +67,7 @@ final class PostgresConnection {
     /// big-endian, `bytea` as its bytes), which is what the index loader reads vectors with.
     @discardableResult
     func query(_ sql: String, _ values: [PostgresValue] = [], binary: Bool = false) throws -> PostgresResult {
+        statementsSent += 1
         var types: [Oid] = []
         var buffers: [[UInt8]] = []
         var formats: [Int32] = []

@@ -22,15 +22,25 @@ final class PostgresPool: @unchecked Sendable {
     }
 
     /// Runs `body` with a connection of its own.
+    ///
+    /// A pooled connection whose server went away while it sat idle (a restart, a failover) only says so when used:
+    /// when its first statement fails that way, nothing reached the server, so `body` runs again once on a new one.
     func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        let connection = try checkOut()
-        var healthy = true
-        defer { checkIn(connection, healthy: healthy) }
-        do {
-            return try body(connection)
-        } catch let error as StoreError {
-            if case .unavailable = error { healthy = false }
-            throw error
+        var retried = false
+        while true {
+            let (connection, reused) = try checkOut()
+            var healthy = true
+            defer { checkIn(connection, healthy: healthy) }
+            do {
+                return try body(connection)
+            } catch StoreError.unavailable(let location, let reason) {
+                healthy = false
+                if reused && !retried && connection.statementsSent <= 1 {
+                    retried = true
+                    continue
+                }
+                throw StoreError.unavailable(location: location, reason: reason)
+            }
         }
     }
 
@@ -39,15 +49,16 @@ final class PostgresPool: @unchecked Sendable {
         try PostgresConnection(url: url, location: location, setup: setup)
     }
 
-    private func checkOut() throws -> PostgresConnection {
+    private func checkOut() throws -> (PostgresConnection, reused: Bool) {
         condition.lock()
         while idle.isEmpty && opened >= size { condition.wait() }
         if let connection = idle.popLast() {
             condition.unlock()
-            if connection.isHealthy { return connection }
+            connection.statementsSent = 0
+            if connection.isHealthy { return (connection, true) }
             do {
                 try connection.reset()
-                return connection
+                return (connection, false)
             } catch {
                 drop()
                 throw error
@@ -56,7 +67,7 @@ final class PostgresPool: @unchecked Sendable {
         opened += 1
         condition.unlock()
         do {
-            return try makeConnection()
+            return (try makeConnection(), false)
         } catch {
             drop()
             throw error

@@ -228,7 +228,7 @@ extension PostgresStore {
         try withSnapshot { connection in
             try connection.query("""
                 DECLARE cache_rows NO SCROLL CURSOR FOR
-                SELECT text_sha256, fingerprint, vector FROM embedding_cache ORDER BY text_sha256, fingerprint
+                SELECT text_sha256, fingerprint, vector FROM embedding_cache ORDER BY text_sha256 COLLATE "C", fingerprint COLLATE "C"
                 """)
             while true {
                 let batch = try connection.query("FETCH 4096 FROM cache_rows", binary: true)

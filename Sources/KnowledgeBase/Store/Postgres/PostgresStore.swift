@@ -197,6 +197,9 @@ struct PostgresURL {
             throw StoreError.invalidInput("\"\(Self.hidePassword(text))\" is not a PostgreSQL URL; use "
                 + "postgres://user:password@host:5432/database (add ?sslmode=require for TLS).")
         }
+        var shown = components
+        if shown.password != nil { shown.password = "***" }
+        self.redacted = shown.string ?? Self.hidePassword(text)
         var items = components.queryItems ?? []
         let schema = items.first(where: { $0.name == "schema" })?.value ?? "kb"
         guard schema.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
@@ -204,11 +207,13 @@ struct PostgresURL {
                 + "letters, digits and _ (up to 63), e.g. ?schema=kb")
         }
         items.removeAll { $0.name == "schema" }
+        // Names kb's sessions in pg_stat_activity unless the URL names them itself.
+        if !items.contains(where: { $0.name == "application_name" }) {
+            items.append(URLQueryItem(name: "application_name", value: "kb"))
+        }
         components.queryItems = items.isEmpty ? nil : items
         self.schema = schema
         self.libpqURL = components.string ?? text
-        if components.password != nil { components.password = "***" }
-        self.redacted = components.string ?? Self.hidePassword(text)
     }
 
     private static func hidePassword(_ text: String) -> String {
