@@ -6,7 +6,10 @@
 2. Query p50 on server A (follower running) and the cost of the per-query feed check (`kb bench follow`).
 3. `kb sync` of the eval corpus: first sync, a second one with nothing changed, one after touching 10 files.
 
-    python3 Scripts/bench_live.py --kb .build/release/kb [--embedder builtin|hash]
+    python3 Scripts/bench_live.py --kb .build/release/kb [--embedder builtin|hash] [--store postgres://…]
+
+With --store, everything runs on that knowledge base (e.g. a PostgreSQL schema) instead of a new SQLite file; it
+must be empty.
 """
 import argparse, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -54,17 +57,18 @@ def main():
     parser.add_argument("--embedder", default="builtin")
     parser.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "eval", "corpus"))
     parser.add_argument("--writes", type=int, default=200)
+    parser.add_argument("--store", help="an empty knowledge base to run on (default: a new SQLite file)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="kb-bench-live-")
     env = dict(os.environ, KB_LOG_LEVEL="error")
     env.pop("KB_API_TOKEN", None)
-    db = os.path.join(work, "kb.sqlite")
+    store = ["--store", args.store or os.path.join(work, "kb.sqlite")]
     corpus = os.path.join(work, "corpus")
     shutil.copytree(args.corpus, corpus)
 
     def sync():
         started = time.perf_counter()
-        run = subprocess.run([args.kb, "sync", corpus, "--db", db, "--embedder", args.embedder, "--json",
+        run = subprocess.run([args.kb, "sync", corpus, *store, "--embedder", args.embedder, "--json",
                               "--allow-failures"], env=env, capture_output=True, text=True, timeout=3600)
         seconds = time.perf_counter() - started
         if run.returncode != 0:
@@ -91,7 +95,7 @@ def main():
         bases = []
         for name in ("A", "B"):
             port = free_port()
-            process = subprocess.Popen([args.kb, "serve", "--db", db, "--embedder", args.embedder, "--port", str(port)],
+            process = subprocess.Popen([args.kb, "serve", *store, "--embedder", args.embedder, "--port", str(port)],
                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             servers.append(process)
             base = f"http://127.0.0.1:{port}"
@@ -144,7 +148,7 @@ def main():
         for process in servers:
             process.terminate()
             process.wait(timeout=30)
-    follow = subprocess.run([args.kb, "bench", "follow", "--db", db, "--embedder", args.embedder], env=env, capture_output=True, text=True, timeout=600)
+    follow = subprocess.run([args.kb, "bench", "follow", *store, "--embedder", args.embedder], env=env, capture_output=True, text=True, timeout=600)
     print(follow.stdout.strip() or follow.stderr.strip())
     shutil.rmtree(work, ignore_errors=True)
 

@@ -8,7 +8,9 @@ extension BenchCommand {
         static let configuration = CommandConfiguration(
             abstract: "Time loading the vector index from a knowledge base file (creates a synthetic one if missing).")
 
-        @Option(help: "Knowledge base file.") var db: String
+        @Option(name: [.customLong("store"), .customLong("db")],
+                help: "Knowledge base: a file path or postgres://… (filled with synthetic rows when empty).")
+        var db: String
         @Option(help: "Vectors in a synthetic knowledge base.") var count: Int = 100_000
         @Option(help: "Dimension of the synthetic vectors.") var dimension: Int = 384
         @Option(help: "Chunks per synthetic document.") var chunksPerDocument: Int = 1000
@@ -20,19 +22,21 @@ extension BenchCommand {
             var logger = Logger(label: "kb.bench")
             logger.logLevel = .error
             var createSeconds: Double?
-            if !FileManager.default.fileExists(atPath: db) {
+            let location = try StoreLocation(db)
+            let empty = try !location.exists || location.open(create: true).documentCount() == 0
+            if empty {
                 createSeconds = try Search.time { try create(logger: logger) } / 1000
             }
             var times: [Double] = []
             var rows = 0
             for _ in 0..<runs {
                 times.append(try Search.time {
-                    let catalog = Catalog(store: try SQLiteStore(path: db), logger: logger, precision: precision)
+                    let catalog = Catalog(store: try location.open(create: false), logger: logger, precision: precision)
                     rows = try catalog.loadIndex()?.count ?? 0
                 })
             }
             let sorted = times.sorted()
-            let size = (try FileManager.default.attributesOfItem(atPath: db)[.size] as? Int) ?? 0
+            let size = try location.open(create: false).stats().fileBytes
             try Output.printJSON(LoadResult(rows: rows, dimension: dimension, precision: precision, fileBytes: size,
                                             createSeconds: createSeconds, loadMilliseconds: times,
                                             bestMilliseconds: sorted.first ?? 0,
@@ -50,7 +54,7 @@ extension BenchCommand {
 
         // Documents of `chunksPerDocument` one-line chunks with random unit vectors, written through the store.
         private func create(logger: Logger) throws {
-            let store = try SQLiteStore(path: db)
+            let store = try StoreLocation(db).open(create: true)
             let fingerprint = EmbeddingFingerprint(embedder: "bench", model: "random", dimension: dimension)
             var generator = SystemRandomNumberGenerator()
             var written = 0
