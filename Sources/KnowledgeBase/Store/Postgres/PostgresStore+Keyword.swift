@@ -2,18 +2,21 @@ import Foundation
 
 extension PostgresStore {
     public func queryTerms(_ question: String, countLimit: Int) throws -> [QueryTerm] {
-        let phrases = FullText.phrases(question)
-        guard !phrases.isEmpty else { return [] }
-        return try withConnection { connection in
-            try phrases.map { phrase in
-                let words = PostgresText.words(phrase)
-                guard !words.isEmpty else { return QueryTerm(phrase: phrase, chunkCount: 0) }
-                let count = try Self.scalar(connection, """
-                    SELECT count(*) FROM (SELECT 1 FROM chunks WHERE terms @@ phraseto_tsquery('simple', $1) LIMIT $2) s
-                    """, [.text(words), .int(countLimit)])
-                return QueryTerm(phrase: phrase, chunkCount: Int(count))
-            }
+        let phrases = FullText.phrases(question).map { ($0, PostgresText.words($0)) }
+        let searchable = phrases.filter { !$0.1.isEmpty }
+        guard !searchable.isEmpty else { return phrases.map { QueryTerm(phrase: $0.0, chunkCount: 0) } }
+        // One statement (one round trip) counting every term, each only up to the limit.
+        var values: [PostgresValue] = [.int(countLimit)]
+        var counts: [String] = []
+        for (_, words) in searchable {
+            values.append(.text(words))
+            counts.append("(SELECT count(*) FROM (SELECT 1 FROM chunks WHERE terms @@ phraseto_tsquery('simple', "
+                + "$\(values.count)) LIMIT $1) s)")
         }
+        let row = try withConnection { try $0.query("SELECT " + counts.joined(separator: ", "), values) }
+        var found: [String: Int] = [:]
+        for (column, term) in searchable.enumerated() { found[term.0] = Int(row.int(0, column)) }
+        return phrases.map { QueryTerm(phrase: $0.0, chunkCount: found[$0.0] ?? 0) }
     }
 
     /// BM25's term weighting over PostgreSQL's full-text index: each kept term contributes its inverse document
@@ -31,7 +34,11 @@ extension PostgresStore {
         }
         guard limit > 0, !kept.isEmpty else { return [] }
         return try withConnection { connection in
-            let total = Double(max(1, try Self.scalar(connection, "SELECT count(*) FROM chunks")))
+            // The planner's row estimate (kept current by autovacuum) is close enough for term weights and costs
+            // nothing; a table never analysed yet (-1) is small enough to count.
+            let estimate = try Self.scalar(connection,
+                "SELECT greatest(reltuples, -1)::bigint FROM pg_class WHERE oid = 'chunks'::regclass")
+            let total = Double(max(1, estimate >= 0 ? estimate : try Self.scalar(connection, "SELECT count(*) FROM chunks")))
             // Weights are {D, C, B, A}: text is B, context A.
             let weights = "'{0, 0, \(1 / max(contextWeight, 1e-6)), 1}'::real[]"
             var values: [PostgresValue] = []
