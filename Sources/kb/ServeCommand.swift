@@ -58,11 +58,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = global.makeLogger(defaultLevel: "info")
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: host, port: port, apiToken: environment["KB_API_TOKEN"],
             readToken: readToken ?? environment["KB_READ_TOKEN"], allowUnauthenticated: allowUnauthenticated,
             maxQueryBytes: maxQueryBytes, maxDocumentBytes: maxDocumentBytes,
             chatModel: chatModel ?? environment["KB_CHAT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "llama3.2")
+        configuration.offersAskTool = chatModel != nil || environment["KB_CHAT_MODEL"].map { !$0.isEmpty } == true
         if let problem = configuration.startupProblem() { throw CommandError(problem) }
         let templates = try TemplateLibrary(directory: environment["KB_TEMPLATES"])
         let catalog = try global.openCatalog(logger: logger, create: create)
