@@ -168,12 +168,18 @@ public struct RunbookAgent: Sendable {
         emit(.finished(prepared))
     }
 
-    /// Every passage shown, as the sources an answer's citations are checked against.
     private func prepared(_ question: String, ledger: SourceLedger, toolTime: Duration) -> PreparedAnswer {
-        let sources = ledger.sources
-        let milliseconds = toolTime.millisecondsDouble
-        let query = QueryResult(question: question, mode: options.mode, results: sources, prompt: "",
-                                timings: QueryTimings(embed: 0, search: milliseconds, total: milliseconds))
-        return PreparedAnswer(query: query, messages: [], refused: false, sourceNumbers: Set(sources.map(\.rank)))
+        PreparedAnswer(question: question, shown: ledger.sources, mode: options.mode,
+                       toolMilliseconds: toolTime.millisecondsDouble)
+    }
+}
+
+extension PreparedAnswer {
+    /// An answer's sources when they are the passages shown over tool calls (`shown`, numbered), with the time the
+    /// tools took as the search time.
+    public init(question: String, shown: [QueryHit], mode: SearchMode, toolMilliseconds: Double = 0) {
+        let query = QueryResult(question: question, mode: mode, results: shown, prompt: "",
+                                timings: QueryTimings(embed: 0, search: toolMilliseconds, total: toolMilliseconds))
+        self.init(query: query, messages: [], refused: false, sourceNumbers: Set(shown.map(\.rank)))
     }
 }
