@@ -167,6 +167,14 @@ struct AnswerPrinter {
     /// Streams an agent's work: each tool call and note as a line, the answer as it arrives, then all passages shown.
     func stream(_ events: AsyncThrowingStream<AgentEvent, any Error>) async -> Outcome {
         var outcome = Outcome(toolCalls: [])
+        var midLine = false
+        // A tool call or note after part of the answer starts on a line of its own.
+        func line(_ text: String) {
+            guard !json else { return }
+            if midLine { print("") }
+            print(text)
+            midLine = false
+        }
         do {
             for try await event in events {
                 switch event {
@@ -176,19 +184,18 @@ struct AnswerPrinter {
                     if !json {
                         print(text, terminator: "")
                         fflush(nil)
+                        midLine = !text.hasSuffix("\n")
                     }
                 case .toolCall(let call):
                     outcome.toolCalls?.append(call)
-                    if !json {
-                        let result = call.isError ? "error: \(call.error ?? "")"
-                            : call.sources.isEmpty ? "no passages" : call.sources.map { "[\($0)]" }.joined(separator: " ")
-                        print("→ \(call.name.isEmpty ? "(no tool)" : call.name) \(call.arguments.jsonText) → \(result)")
-                    }
+                    let result = call.isError ? "error: \(call.error ?? "")"
+                        : call.sources.isEmpty ? "no passages" : call.sources.map { "[\($0)]" }.joined(separator: " ")
+                    line("→ \(call.name.isEmpty ? "(no tool)" : call.name) \(call.arguments.jsonText) → \(result)")
                 case .sources(let hits):
                     outcome.shown += hits
                 case .note(let note):
                     outcome.notes.append(note)
-                    if !json { print("Note: \(note)") }
+                    line("Note: \(note)")
                 case .finished(let prepared):
                     outcome.finished = prepared
                 }
@@ -197,7 +204,7 @@ struct AnswerPrinter {
             outcome.error = error
         }
         if !json {
-            if !outcome.text.isEmpty { print("") }
+            if midLine { print("") }
             if !outcome.shown.isEmpty { print("\nSources shown:") }
             for hit in outcome.shown {
                 print("  [\(hit.rank)] \(hit.heading.isEmpty ? hit.path : "\(hit.path) › \(hit.heading)")  "

@@ -20,8 +20,14 @@ final class FakeToolChat: ChatClient, ToolChatClient {
 
     var received: [[AgentMessage]] { turns.withLock { $0 } }
 
+    /// The single-retrieval fallback: the answer without tools.
     func chat(model: String, messages: [ChatMessage]) -> AsyncThrowingStream<ChatEvent, any Error> {
-        AsyncThrowingStream { $0.finish(throwing: ChatError.invalidResponse("not used")) }
+        let answer = answer
+        return AsyncThrowingStream { continuation in
+            for token in answer { continuation.yield(.token("plain: " + token)) }
+            continuation.yield(.done(ChatStats(doneReason: "stop")))
+            continuation.finish()
+        }
     }
 
     func chat(model: String, messages: [AgentMessage], tools: [ToolDefinition])
@@ -77,16 +83,19 @@ struct AgentAskRouteTests {
     }
 
     @Test func nonStreamedAnswerCarriesToolCallsAndNotes() async throws {
-        let chat = FakeToolChat(steps: [], answer: ["No idea."])
+        let chat = FakeToolChat(steps: [[ToolCall(name: "search_runbooks", arguments: ["question": "df -h"])]],
+                                answer: ["Run df -h [1]."])
         let server = try await TestServer(toolChat: chat)
         defer { server.cleanUp() }
         try await server.application.test(.router) { client in
             let response = try await client.send(.post, "/v1/ask",
                                                  json: #"{"question":"disk full","agent":true,"stream":false}"#)
             #expect(response.status == .ok)
-            #expect(response.object["answer"] as? String == "No idea.")
-            #expect((response.object["tool_calls"] as? [Any])?.isEmpty == true)
-            #expect((response.object["notes"] as? [String])?.first?.contains("without searching") == true)
+            #expect(response.object["answer"] as? String == "Run df -h [1].")
+            let calls = try #require(response.object["tool_calls"] as? [[String: Any]])
+            #expect(calls.count == 1 && calls[0]["name"] as? String == "search_runbooks")
+            #expect(response.object["notes"] as? [String] == [])
+            #expect((response.object["citations"] as? [[String: Any]])?.first?["path"] as? String == "disk-full.md")
         }
     }
 

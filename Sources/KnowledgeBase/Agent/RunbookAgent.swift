@@ -6,8 +6,8 @@ import Foundation
 /// Passages keep one number across calls, so the answer's `[n]` citations are checked against every passage the
 /// model was shown. A malformed call or a call of an unknown tool is answered to the model as a tool error and the
 /// loop goes on. When the limits are reached the model is asked to answer without tools. A model that cannot call
-/// tools (Ollama says so), or a chat client without tool support, gets the usual single retrieval instead, with a
-/// note saying so.
+/// tools (Ollama says so), one that answers its first turn without calling any (so nothing grounds the answer), or
+/// a chat client without tool support, gets the usual single retrieval instead, with a note saying so.
 public struct RunbookAgent: Sendable {
     public let answerEngine: AnswerEngine
     /// The tool-calling client; nil answers with a single retrieval (and a note).
@@ -67,42 +67,50 @@ public struct RunbookAgent: Sendable {
             + history.map { AgentMessage(role: $0.role, content: $0.content) }
             + [AgentMessage(role: "user", content: question)]
         let deadline = ContinuousClock.now + timeLimit
-        var steps = 0, answer = "", toolTime = Duration.zero
+        guard timeLimit > .zero, maxSteps > 0 else {
+            return try await singleShot(question, history: history, model: model, emit: emit,
+                                        note: "no time or steps for tool calls; answered from one search instead")
+        }
+        var steps = 0, toolTime = Duration.zero
         while true {
             let limited = steps >= maxSteps || ContinuousClock.now >= deadline
-            if limited && steps > 0 {
+            if limited {
                 messages.append(AgentMessage(role: "user", content: "You cannot call tools any more. Answer the "
                     + "question now from the numbered passages above, citing them; if they do not answer it, say so."))
             }
+            // The first turn is held back: a model that answers it without calling a tool is not grounded in the
+            // runbooks, and its text is replaced by the single-retrieval answer.
             var text = "", calls: [ToolCall] = []
             do {
                 for try await event in chat.chat(model: model, messages: messages, tools: limited ? [] : offered) {
                     switch event {
                     case .token(let token):
                         text += token
-                        emit(.token(token))
+                        if steps > 0 { emit(.token(token)) }
                     case .toolCalls(let more): calls += more
                     case .done: break
                     }
                 }
-            } catch let error as ChatError where error.refusesTools && steps == 0 && text.isEmpty {
+            } catch let error as ChatError where error.refusesTools && steps == 0 {
                 return try await singleShot(question, history: history, model: model, emit: emit,
                                             note: "the model \(model) cannot call tools (Ollama: \"\(error)\"); "
                                                 + "answered from one search instead")
             }
-            answer += text
+            if steps == 0 && calls.isEmpty {
+                return try await singleShot(question, history: history, model: model, emit: emit,
+                                            note: "the model answered without calling a tool; answered from one "
+                                                + "search instead")
+            }
             if calls.isEmpty || limited {
                 if !calls.isEmpty { emit(.note("the model asked for tools after its limit; those calls were ignored")) }
-                if limited && steps > 0 {
+                if limited {
                     emit(.note(steps >= maxSteps ? "the model used all \(maxSteps) rounds of tool calls"
                         : "the time limit for tool calls was reached after \(steps) round\(steps == 1 ? "" : "s")"))
-                }
-                if steps == 0 {
-                    emit(.note("the model answered without searching the runbooks; no passage backs its answer"))
                 }
                 emit(.finished(prepared(question, ledger: ledger, toolTime: toolTime)))
                 return
             }
+            if steps == 0 && !text.isEmpty { emit(.token(text)) }
             steps += 1
             messages.append(AgentMessage(role: "assistant", content: text, toolCalls: calls))
             for call in calls {

@@ -159,18 +159,33 @@ struct RunbookAgentTests {
         #expect((last["content"] as? String)?.hasPrefix("You cannot call tools any more.") == true)
     }
 
-    @Test func withNoTimeLeftTheModelAnswersAtOnceAndTheNoteSaysNothingBacksIt() async throws {
+    @Test func withNoTimeLeftTheAnswerComesFromOneRetrieval() async throws {
         let fixture = try await RunbookFixture()
         defer { fixture.cleanUp() }
-        let ollama = try FakeOllama { _, _ in FakeOllama.answer(["I think so [1]."]) }
+        let ollama = try FakeOllama { _, _ in FakeOllama.answer(["Check df -h [1]."]) }
         defer { ollama.server.stop() }
         var agent = agent(fixture, ollama)
         agent.timeLimit = .zero
-        let outcome = try await collect(agent.run("disk full"))
+        let outcome = try await collect(agent.run("disk full df"))
         #expect(ollama.requests.count == 1 && ollama.requests[0]["tools"] == nil)
-        #expect(outcome.notes == ["the model answered without searching the runbooks; no passage backs its answer"])
+        #expect(outcome.notes == ["no time or steps for tool calls; answered from one search instead"])
         let prepared = try #require(outcome.prepared)
-        #expect(prepared.summary(answer: outcome.text, started: .now, firstToken: nil).invalidCitations == [1])
+        #expect(prepared.summary(answer: outcome.text, started: .now, firstToken: nil).citations.map(\.path)
+            == ["platform/disk-full.md"])
+    }
+
+    @Test func aFirstAnswerWithoutAnyToolCallIsReplacedByOneRetrieval() async throws {
+        let fixture = try await RunbookFixture()
+        defer { fixture.cleanUp() }
+        let ollama = try FakeOllama { body, _ in
+            FakeOllama.answer(body["tools"] != nil ? ["From memory: ", "reboot it."] : ["Run df -h [1]."])
+        }
+        defer { ollama.server.stop() }
+        let outcome = try await collect(agent(fixture, ollama).run("disk full df"))
+        #expect(outcome.text == "Run df -h [1].", "the ungrounded first answer is never shown")
+        #expect(outcome.notes == ["the model answered without calling a tool; answered from one search instead"])
+        #expect(ollama.requests.map { $0["tools"] != nil } == [true, false])
+        #expect(outcome.prepared?.query.results.first?.path == "platform/disk-full.md")
     }
 
     @Test func aModelWithoutToolSupportFallsBackToOneRetrievalWithANote() async throws {
