@@ -114,3 +114,15 @@ struct RunbookMCPServerTests {
         await #expect(throws: MCPError.self) { _ = try await connected.client.listResources(cursor: "bogus") }
     }
 }
+
+struct ValueConversionTests {
+    @Test func toolValuesAndMCPValuesConvertBothWays() {
+        let value: ToolValue = ["k": 3, "score": .number(0.25), "where": ["paged": true, "none": .null],
+                                "tags": ["a", "b"]]
+        let converted = RunbookMCPServer.value(value)
+        #expect(converted.objectValue?["k"] == .int(3) && converted.objectValue?["score"] == .double(0.25))
+        #expect(RunbookMCPServer.toolValue(converted) == value)
+        #expect(RunbookMCPServer.toolValue(.data(mimeType: "text/plain", Data("hi".utf8)))
+            == .string("data:text/plain;base64,aGk="))
+    }
+}

@@ -21,8 +21,8 @@ extension RunbookTools {
         }
         let records = try store.documents(path: path)
         guard let record = records.first else {
-            throw ToolError.notFound("no runbook has the path \(path); list_runbooks shows the paths, "
-                + "search_runbooks finds runbooks by content")
+            throw ToolError.notFound("no runbook has the path \(path); search_runbooks (or list_runbooks) shows "
+                + "the stored paths")
         }
         guard records.count == 1 else {
             throw ToolError.notFound("\(path) is in several sources (" + records.map(\.source).joined(separator: ", ")
