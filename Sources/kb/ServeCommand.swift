@@ -18,6 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
             server only starts on a loopback address, unless --allow-unauthenticated is given. SIGTERM or Ctrl-C \
             drains requests in flight and closes the database cleanly.
 
+            POST /mcp is the MCP server (the tools and resources of `kb mcp`) over streamable HTTP, stateless, behind \
+            the read token; `"agent": true` on /v1/ask lets the chat model call the runbook tools itself.
+
             Environment: KB_API_TOKEN (write token), KB_READ_TOKEN (read token), KB_CHAT_MODEL (chat model for \
             /v1/ask, default llama3.2), OLLAMA_HOST, KB_DB.
             """)
