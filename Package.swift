@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         .systemLibrary(
@@ -46,10 +47,21 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        // The MCP server (tools and runbook resources) over any MCP transport: stdio for `kb mcp`, HTTP in the server.
+        .target(
+            name: "KnowledgeBaseMCP",
+            dependencies: [
+                "KnowledgeBase",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "KnowledgeBaseServer",
             dependencies: [
                 "KnowledgeBase",
+                "KnowledgeBaseMCP",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -60,6 +72,8 @@ let package = Package(
             dependencies: [
                 "KnowledgeBase",
                 "KnowledgeBaseServer",
+                "KnowledgeBaseMCP",
+                .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,6 +81,10 @@ let package = Package(
         .testTarget(
             name: "KnowledgeBaseTests",
             dependencies: ["KnowledgeBase"]
+        ),
+        .testTarget(
+            name: "KnowledgeBaseMCPTests",
+            dependencies: ["KnowledgeBaseMCP", .product(name: "MCP", package: "swift-sdk")]
         ),
         .testTarget(
             name: "KnowledgeBaseServerTests",

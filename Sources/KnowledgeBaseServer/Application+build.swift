@@ -23,6 +23,7 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<KBRequestC
     QueryRoutes(dependencies: dependencies).register(on: router)
     DocumentRoutes(dependencies: dependencies).register(on: router)
     HealthRoutes(dependencies: dependencies).register(on: router)
+    MCPRoutes(dependencies: dependencies).register(on: router)
     WebRoutes().register(on: router)
     return router
 }

@@ -28,6 +28,7 @@ struct QueryRoutes: Sendable {
         var fusion: FusionMethod?
         var refusal: RefusalPolicy?
         var `where`: [String: JSONValue]?
+        var agent: Bool?
     }
 
     func register(on router: Router<KBRequestContext>) {
@@ -61,7 +62,7 @@ struct QueryRoutes: Sendable {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(AskRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
                                              fields: ["question", "k", "model", "stream", "history", "template", "mode",
-                                                      "fusion", "refusal", "where"])
+                                                      "fusion", "refusal", "where", "agent"])
         try Validate.question(body.question)
         let k = try Validate.k(body.k)
         if let model = body.model, model.isEmpty || model.count > 200 {
@@ -84,6 +85,9 @@ struct QueryRoutes: Sendable {
         var options = QueryOptions(k: k, mode: body.mode ?? .hybrid, fusion: body.fusion ?? .rrf,
                                    refusal: body.refusal ?? .rule)
         options.filters = try Validate.filters(body.where)
+        if body.agent == true {
+            return try await agentAnswer(body, options: options, history: history, started: started)
+        }
         let prepared = try await engine.prepare(body.question, options: options,
                                                 history: history,
                                                 template: template)
@@ -97,6 +101,31 @@ struct QueryRoutes: Sendable {
                             })
         }
         return try jsonResponse(try await AnswerStream.collect(prepared, events: events, started: started))
+    }
+}
+
+extension QueryRoutes {
+    /// `/v1/ask` with `"agent": true`: the chat model calls the runbook tools itself before it answers.
+    func agentAnswer(_ body: AskRequest, options: QueryOptions, history: [ChatMessage],
+                     started: ContinuousClock.Instant) async throws -> Response {
+        if let template = body.template, template != "answer" {
+            throw APIError.badRequest("field \"template\" cannot be used with \"agent\": the agent has its own "
+                + "instructions")
+        }
+        let engine = dependencies.answerEngine
+        let agent = RunbookAgent(answerEngine: engine, chat: engine.chat as? any ToolChatClient, model: body.model,
+                                 options: options)
+        let question = body.question.trimmingCharacters(in: .whitespacesAndNewlines)
+        let events = agent.run(question, history: history)
+        if body.stream ?? true {
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
+                            body: ResponseBody { writer in
+                                try await AgentAnswerStream.write(events, question: question, mode: options.mode,
+                                                                  started: started, to: &writer)
+                            })
+        }
+        return try jsonResponse(try await AgentAnswerStream.collect(events, question: question, mode: options.mode,
+                                                                     started: started))
     }
 }
 

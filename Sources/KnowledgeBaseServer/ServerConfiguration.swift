@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     public var maxDocumentBytes: Int
     /// Chat model for `/v1/ask` when the request names none (`KB_CHAT_MODEL`).
     public var chatModel: String
+    /// Offer the `ask_runbooks` MCP tool on `/mcp` (when a chat model was named with --chat-model or KB_CHAT_MODEL).
+    public var offersAskTool = false
 
     public init(host: String = "127.0.0.1", port: Int = 8080, apiToken: String? = nil, readToken: String? = nil,
                 allowUnauthenticated: Bool = false, maxQueryBytes: Int = 16 * 1024,

@@ -22,8 +22,20 @@ struct AnswerOptions: ParsableArguments {
 
     @OptionGroup var retrieval: RetrievalOptions
 
+    @Flag(help: ArgumentHelp("""
+        Let the chat model search and read the runbooks itself with tools (search_runbooks, get_runbook) before         it answers; citations are checked against every passage it was shown. A model without tool support         answers from one search instead, with a note.
+        """))
+    var agent = false
+
+    @Option(help: ArgumentHelp("With --agent: rounds of tool calls before the model must answer.", valueName: "n"))
+    var agentSteps: Int = 4
+
     func validate() throws {
         guard (1...100).contains(k) else { throw ValidationError("-k must be between 1 and 100.") }
+        guard (1...16).contains(agentSteps) else { throw ValidationError("--agent-steps must be between 1 and 16.") }
+        if agent && template != "answer" {
+            throw ValidationError("--agent uses its own instructions; drop --template \(template) or --agent.")
+        }
         if let minScore, !(-1...1).contains(minScore) { throw ValidationError("--min-score must be between -1 and 1.") }
     }
 
@@ -45,6 +57,14 @@ struct AnswerOptions: ParsableArguments {
         let engine = AnswerEngine(queryEngine: QueryEngine(catalog: catalog, embedder: embedder, logger: logger),
                                   chat: chat, chatModel: model)
         return (engine, template)
+    }
+
+    /// The tool-calling agent over `engine`, when --agent is given.
+    func makeAgent(_ engine: AnswerEngine) -> RunbookAgent {
+        var agent = RunbookAgent(answerEngine: engine, chat: engine.chat as? any ToolChatClient, model: chatModel,
+                                 options: queryOptions)
+        agent.maxSteps = agentSteps
+        return agent
     }
 }
 
@@ -80,8 +100,13 @@ struct AskCommand: AsyncParsableCommand {
         let logger = global.makeLogger()
         let (engine, template) = try answer.makeEngine(global: global, embedding: embedding, logger: logger)
         let started = ContinuousClock.now
-        let prepared = try await engine.prepare(question, options: answer.queryOptions, template: template)
         let printer = AnswerPrinter(json: json)
+        if answer.agent {
+            let outcome = await printer.stream(answer.makeAgent(engine).run(question))
+            return try printer.finish(outcome.prepared(question, mode: answer.queryOptions.mode), outcome: outcome,
+                                      started: started)
+        }
+        let prepared = try await engine.prepare(question, options: answer.queryOptions, template: template)
         printer.sources(prepared)
         let outcome = await printer.stream(engine.stream(prepared, model: answer.chatModel))
         try printer.finish(prepared, outcome: outcome, started: started)
@@ -96,6 +121,16 @@ struct AnswerPrinter {
         var text = ""
         var firstToken: ContinuousClock.Instant?
         var error: (any Error)?
+        /// With --agent: the tool calls made, the notes, the passages shown, and the finished answer's sources.
+        var toolCalls: [AgentToolCall]?
+        var notes: [String] = []
+        var shown: [QueryHit] = []
+        var finished: PreparedAnswer?
+
+        /// The sources to check the answer against: the agent's, or what it showed before it failed.
+        func prepared(_ question: String, mode: SearchMode) -> PreparedAnswer {
+            finished ?? PreparedAnswer(question: question, shown: shown, mode: mode)
+        }
     }
 
     func sources(_ prepared: PreparedAnswer) {
@@ -129,6 +164,56 @@ struct AnswerPrinter {
         return outcome
     }
 
+    /// Streams an agent's work: each tool call and note as a line, the answer as it arrives, then all passages shown.
+    func stream(_ events: AsyncThrowingStream<AgentEvent, any Error>) async -> Outcome {
+        var outcome = Outcome(toolCalls: [])
+        var midLine = false
+        // A tool call or note after part of the answer starts on a line of its own.
+        func line(_ text: String) {
+            guard !json else { return }
+            if midLine { print("") }
+            print(text)
+            midLine = false
+        }
+        do {
+            for try await event in events {
+                switch event {
+                case .token(let text):
+                    if outcome.firstToken == nil { outcome.firstToken = .now }
+                    outcome.text += text
+                    if !json {
+                        print(text, terminator: "")
+                        fflush(nil)
+                        midLine = !text.hasSuffix("\n")
+                    }
+                case .toolCall(let call):
+                    outcome.toolCalls?.append(call)
+                    let result = call.isError ? "error: \(call.error ?? "")"
+                        : call.sources.isEmpty ? "no passages" : call.sources.map { "[\($0)]" }.joined(separator: " ")
+                    line("→ \(call.name.isEmpty ? "(no tool)" : call.name) \(call.arguments.jsonText) → \(result)")
+                case .sources(let hits):
+                    outcome.shown += hits
+                case .note(let note):
+                    outcome.notes.append(note)
+                    line("Note: \(note)")
+                case .finished(let prepared):
+                    outcome.finished = prepared
+                }
+            }
+        } catch {
+            outcome.error = error
+        }
+        if !json {
+            if midLine { print("") }
+            if !outcome.shown.isEmpty { print("\nSources shown:") }
+            for hit in outcome.shown {
+                print("  [\(hit.rank)] \(hit.heading.isEmpty ? hit.path : "\(hit.path) › \(hit.heading)")  "
+                    + String(format: "(%.3f)", hit.score))
+            }
+        }
+        return outcome
+    }
+
     func finish(_ prepared: PreparedAnswer, outcome: Outcome, started: ContinuousClock.Instant) throws {
         let summary = prepared.summary(answer: outcome.text, started: started, firstToken: outcome.firstToken)
         if json {
@@ -141,11 +226,14 @@ struct AnswerPrinter {
                 var refused: Bool
                 var error: String?
                 var timings_ms: [String: Double]
+                var tool_calls: [AgentToolCall]?
+                var notes: [String]?
             }
             try Output.printJSON(Answer(
                 question: prepared.query.question, answer: outcome.text, sources: prepared.query.results,
                 citations: summary.citations, invalid_citations: summary.invalidCitations, refused: prepared.refused,
-                error: outcome.error.map { "\($0)" }, timings_ms: summary.timings))
+                error: outcome.error.map { "\($0)" }, timings_ms: summary.timings, tool_calls: outcome.toolCalls,
+                notes: outcome.toolCalls == nil ? nil : outcome.notes))
         } else {
             if !summary.citations.isEmpty {
                 print("\nCitations:")

@@ -62,6 +62,22 @@ struct ChatCommand: AsyncParsableCommand {
                 }
             }
             if !interactive { print("> \(input)") }
+            if answer.agent {
+                // The model words its own searches, so the question goes to it as asked, with the conversation.
+                let started = ContinuousClock.now
+                let outcome = await printer.stream(answer.makeAgent(engine).run(
+                    input, history: Array(history.suffix(historyTurns * 2))))
+                lastSources = outcome.shown
+                do {
+                    try printer.finish(outcome.prepared(input, mode: answer.queryOptions.mode), outcome: outcome,
+                                       started: started)
+                } catch is ExitCode {
+                    continue
+                }
+                history.append(ChatMessage(role: "user", content: input))
+                history.append(ChatMessage(role: "assistant", content: outcome.text))
+                continue
+            }
             let query = QueryRewriter.standalone(input, previousQuestions: questions)
             let started = ContinuousClock.now
             do {

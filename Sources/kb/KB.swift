@@ -33,7 +33,7 @@ struct KB: AsyncParsableCommand {
         subcommands: [
             IngestCommand.self, SyncCommand.self, QueryCommand.self, AskCommand.self, ChatCommand.self, DocsCommand.self, EmbedCommand.self, ReindexCommand.self,
             StatsCommand.self, MigrateCommand.self, BenchCommand.self, EvalCommand.self, ServeCommand.self,
-            ModelCommand.self,
+            ModelCommand.self, MCPCommand.self,
         ]
     )
 }

@@ -18,6 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
             server only starts on a loopback address, unless --allow-unauthenticated is given. SIGTERM or Ctrl-C \
             drains requests in flight and closes the database cleanly.
 
+            POST /mcp is the MCP server (the tools and resources of `kb mcp`) over streamable HTTP, stateless, behind \
+            the read token; `"agent": true` on /v1/ask lets the chat model call the runbook tools itself.
+
             Environment: KB_API_TOKEN (write token), KB_READ_TOKEN (read token), KB_CHAT_MODEL (chat model for \
             /v1/ask, default llama3.2), OLLAMA_HOST, KB_DB.
             """)
@@ -58,11 +61,12 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = global.makeLogger(defaultLevel: "info")
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: host, port: port, apiToken: environment["KB_API_TOKEN"],
             readToken: readToken ?? environment["KB_READ_TOKEN"], allowUnauthenticated: allowUnauthenticated,
             maxQueryBytes: maxQueryBytes, maxDocumentBytes: maxDocumentBytes,
             chatModel: chatModel ?? environment["KB_CHAT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "llama3.2")
+        configuration.offersAskTool = chatModel != nil || environment["KB_CHAT_MODEL"].map { !$0.isEmpty } == true
         if let problem = configuration.startupProblem() { throw CommandError(problem) }
         let templates = try TemplateLibrary(directory: environment["KB_TEMPLATES"])
         let catalog = try global.openCatalog(logger: logger, create: create)

@@ -70,14 +70,14 @@ struct TestServer {
     let chat: FakeChat
 
     init(configuration: ServerConfiguration = ServerConfiguration(), chat: FakeChat = FakeChat(),
-         seed: Bool = true) async throws {
+         toolChat: (any ChatClient)? = nil, seed: Bool = true) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("kb-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let catalog = Catalog(store: try SQLiteStore(path: directory.appendingPathComponent("kb.sqlite").path),
                               logger: quietLogger)
         embedder = SwitchableEmbedder()
         self.chat = chat
-        dependencies = ServerDependencies(catalog: catalog, embedder: embedder, chat: chat, chunker: Chunker(),
+        dependencies = ServerDependencies(catalog: catalog, embedder: embedder, chat: toolChat ?? chat, chunker: Chunker(),
                                           configuration: configuration, logger: quietLogger,
                                           templates: try TemplateLibrary())
         if seed {

@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KnowledgeBase
+import KnowledgeBaseMCP
+import MCP
+
+/// `POST /mcp`: the MCP server over the streamable HTTP transport, stateless (no session id, JSON responses).
+///
+/// Each request gets a server of its own, so any replica behind a load balancer can answer any request and
+/// concurrent clients never share JSON-RPC ids. Without sessions there is no server-to-client stream: `GET` and
+/// `DELETE` answer 405, as the transport's specification allows. The read token is required like on every read
+/// route; on a loopback address Host and Origin must be local (the SDK's DNS-rebinding check), elsewhere a
+/// browser's cross-origin request is refused.
+struct MCPRoutes: Sendable {
+    let dependencies: ServerDependencies
+
+    func register(on router: Router<KBRequestContext>) {
+        router.post("/mcp") { request, _ in try await handle(request) }
+        router.restrict("/mcp", to: [.post])
+    }
+
+    var mcpServer: RunbookMCPServer {
+        let answerEngine = dependencies.configuration.offersAskTool ? dependencies.answerEngine : nil
+        return RunbookMCPServer(tools: RunbookTools(queryEngine: dependencies.queryEngine, answerEngine: answerEngine),
+                                logger: dependencies.logger)
+    }
+
+    func handle(_ request: Request) async throws -> Response {
+        try dependencies.authenticator.requireRead(request)
+        let limit = dependencies.configuration.maxQueryBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw Self.tooLarge(limit) }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Self.tooLarge(limit)
+        }
+        var headers: [String: String] = [:]
+        for field in request.headers {
+            let name = field.name.canonicalName
+            headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
+        }
+        if headers["host"] == nil, let authority = request.head.authority { headers["host"] = authority }
+        let transport = StatelessHTTPServerTransport(validationPipeline: validationPipeline,
+                                                     logger: dependencies.logger)
+        let server = await mcpServer.makeServer()
+        try await server.start(transport: transport)
+        let reply = await transport.handleRequest(MCP.HTTPRequest(method: "POST", headers: headers,
+                                                                  body: Data(buffer: body), path: "/mcp"))
+        await server.stop()
+        var fields = HTTPFields()
+        for (name, value) in reply.headers {
+            if let name = HTTPField.Name(name) { fields[name] = value }
+        }
+        return Response(status: HTTPResponse.Status(code: reply.statusCode), headers: fields,
+                        body: .init(byteBuffer: ByteBuffer(data: reply.bodyData ?? Data())))
+    }
+
+    var validationPipeline: any HTTPRequestValidationPipeline {
+        let origin: any HTTPRequestValidator = dependencies.configuration.isLoopback
+            ? Self.localOnly : SameOriginValidator()
+        return StandardValidationPipeline(validators: [
+            origin, AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
+        ])
+    }
+
+    /// The SDK's `OriginValidator.localhost()`, also accepting a local host named without a port (port 80).
+    static let localOnly: OriginValidator = {
+        let hosts = ["127.0.0.1", "localhost", "[::1]"]
+        return OriginValidator(allowedHosts: hosts + hosts.map { "\($0):*" },
+                               allowedOrigins: hosts.flatMap { ["http://\($0)", "http://\($0):*"] })
+    }()
+
+    static func tooLarge(_ limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large", "the MCP message is larger than \(limit) bytes "
+            + "(--max-query-bytes)")
+    }
+}
+
+/// Refuses a request whose `Origin` is not the host it was sent to (a web page of another site calling the server).
+struct SameOriginValidator: HTTPRequestValidator {
+    func validate(_ request: MCP.HTTPRequest, context: HTTPValidationContext) -> MCP.HTTPResponse? {
+        guard let origin = request.header("Origin") else { return nil }
+        let host = request.header("Host") ?? ""
+        let originHost = origin.split(separator: "://", maxSplits: 1).last.map(String.init) ?? origin
+        guard !host.isEmpty, originHost.lowercased() == host.lowercased() else {
+            return .error(statusCode: 403, .invalidRequest("Forbidden: Origin \(origin) is not this server"))
+        }
+        return nil
+    }
+}
