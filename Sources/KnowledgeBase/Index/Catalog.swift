@@ -128,7 +128,7 @@ public final class Catalog: Sendable {
                             }
                             failing = true
                         }
-                        stop.wait(for: interval)
+                        store.waitForChange(upTo: interval, unless: stop)
                     }
                     try? store.recordReader(readerID, sequence: nil)
                     finished.resume()
@@ -229,7 +229,7 @@ public final class Catalog: Sendable {
 }
 
 /// A flag a thread waits on between rounds of work; setting it wakes the thread at once.
-final class StopSignal: @unchecked Sendable {
+public final class StopSignal: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false
 

@@ -89,6 +89,9 @@ public protocol KnowledgeStore: AnyObject, Sendable {
     func recordReader(_ reader: String, sequence: Int64?) throws
     /// The active fingerprint's vectors as an index, with the feed position they reflect, from one snapshot.
     func loadIndex(precision: IndexPrecision) throws -> LoadedIndex
+    /// Returns when `changeCounter()` may have moved, after `timeout` at the latest, or at once when `stop` is set.
+    /// A store that hears of other processes' commits (PostgreSQL's NOTIFY) wakes its followers then; SQLite polls.
+    func waitForChange(upTo timeout: Duration, unless stop: StopSignal)
 
     // MARK: copying (`kb migrate`)
 
@@ -107,6 +110,8 @@ public enum StoreLimits {
 }
 
 extension KnowledgeStore {
+    public func waitForChange(upTo timeout: Duration, unless stop: StopSignal) { stop.wait(for: timeout) }
+
     public func document(path: String) throws -> DocumentRecord? { try document(path: path, source: nil) }
 
     public func documents(limit: Int = Int(Int32.max), offset: Int = 0) throws -> [DocumentRecord] {

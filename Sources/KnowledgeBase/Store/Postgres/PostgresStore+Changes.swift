@@ -6,7 +6,17 @@ extension PostgresStore {
     /// second regardless, so a notification lost with a dropped connection costs at most a second, never a change.
     public func changeCounter() throws -> Int64 {
         listener.start()
-        return notificationCount &* 1_000_003 &+ localCommitCount
+        let heard = listener.count
+        listener.lastCounted.store(heard, ordering: .relaxed)
+        return heard &* 1_000_003 &+ localCommitCount
+    }
+
+    /// Wakes on the next notification (or the listener's once-a-second tick), so a follower applies another
+    /// replica's write within milliseconds instead of at its next poll.
+    public func waitForChange(upTo timeout: Duration, unless stop: StopSignal) {
+        listener.start()
+        // From the count the last feed read saw: a notification that came since wakes the follower at once.
+        listener.wait(after: listener.lastCounted.load(ordering: .relaxed), upTo: timeout, unless: stop)
     }
 
     public func latestSequence() throws -> Int64 {
@@ -114,6 +124,9 @@ final class PostgresListener: @unchecked Sendable {
     private let pool: PostgresPool
     private let channel: String
     private let counter = Atomic<Int64>(0)
+    private let moved = NSCondition()
+    /// The count when `changeCounter()` last read it.
+    let lastCounted = Atomic<Int64>(-1)
     private let started = Atomic<Bool>(false)
     private let stopped = StopSignal()
 
@@ -123,6 +136,25 @@ final class PostgresListener: @unchecked Sendable {
     }
 
     var count: Int64 { counter.load(ordering: .relaxed) }
+
+    private func bump() {
+        counter.add(1, ordering: .relaxed)
+        moved.withLock { moved.broadcast() }
+    }
+
+    /// Waits until the count passes `seen`, `timeout` passes, or `stop` is set (checked every 50 ms at most).
+    func wait(after seen: Int64, upTo timeout: Duration, unless stop: StopSignal) {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        moved.withLock {
+            while count == seen && !stop.isSet {
+                let left = ContinuousClock.now.duration(to: deadline)
+                guard left > .zero else { return }
+                let slice = min(left, .milliseconds(50))
+                let seconds = Double(slice.components.seconds) + Double(slice.components.attoseconds) / 1e18
+                _ = moved.wait(until: Date(timeIntervalSinceNow: seconds))
+            }
+        }
+    }
 
     func start() {
         guard !started.exchange(true, ordering: .relaxed) else { return }
@@ -135,7 +167,7 @@ final class PostgresListener: @unchecked Sendable {
                         try fresh.execute("LISTEN \"\(channel)\"")
                         connection = fresh
                         // Whatever was committed while no one listened is picked up by the followers' next read.
-                        counter.add(1, ordering: .relaxed)
+                        bump()
                     }
                     guard let listening = connection else { continue }
                     if listening.waitReadable(milliseconds: 1000) {
@@ -143,13 +175,13 @@ final class PostgresListener: @unchecked Sendable {
                             connection = nil
                             continue
                         }
-                        if !listening.takeNotifications().isEmpty { counter.add(1, ordering: .relaxed) }
+                        if !listening.takeNotifications().isEmpty { bump() }
                     } else {
-                        counter.add(1, ordering: .relaxed)
+                        bump()
                     }
                 } catch {
                     connection = nil
-                    counter.add(1, ordering: .relaxed)
+                    bump()
                     stopped.wait(for: .seconds(1))
                 }
             }
