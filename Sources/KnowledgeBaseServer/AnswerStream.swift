@@ -12,6 +12,8 @@ enum AnswerStream {
         var score: Float
         var text: String
         var lines: [Int]
+        /// Whether the answer cites this source; only known once the answer is complete (nil before).
+        var cited: Bool?
     }
 
     struct Done: Encodable {
@@ -32,10 +34,11 @@ enum AnswerStream {
         var timings_ms: [String: Double]
     }
 
-    static func sources(_ prepared: PreparedAnswer) -> [Source] {
+    /// The retrieved sources in rank order; with `cited`, each says whether the answer cites it.
+    static func sources(_ prepared: PreparedAnswer, cited: Set<Int>? = nil) -> [Source] {
         prepared.query.results.map {
             Source(number: $0.rank, chunk_id: $0.chunkID, path: $0.path, heading: $0.heading, score: $0.score,
-                   text: $0.text, lines: $0.lines)
+                   text: $0.text, lines: $0.lines, cited: cited.map { [rank = $0.rank] in $0.contains(rank) })
         }
     }
 
