@@ -25,6 +25,8 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<KBRequestC
     DocumentRoutes(dependencies: dependencies).register(on: router)
     HealthRoutes(dependencies: dependencies).register(on: router)
     WebRoutes().register(on: router)
+    OpenAPIRoutes().register(on: router)
+    // The MCP server's streamable HTTP transport, `/mcp`, registers here (and describes itself in OpenAPIDocument).
     return router
 }
 
