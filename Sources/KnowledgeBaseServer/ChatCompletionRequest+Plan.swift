@@ -28,7 +28,7 @@ extension ChatCompletionRequest {
     func plan(defaultModel: String) throws -> ChatCompletionPlan {
         try checkUnsupported()
         let options = try chatOptions()
-        guard !model.isEmpty, model.count <= 200 else {
+        guard !model.isEmpty, model.unicodeScalars.count <= 200 else {
             throw OpenAIError.badRequest("\"model\" must be a model name of 1–200 characters; GET /v1/models lists them",
                                          param: "model")
         }
@@ -135,7 +135,7 @@ extension ChatCompletionRequest {
         }
         options.maxTokens = max_completion_tokens ?? max_tokens
         if let stop = stop?.values {
-            guard stop.count <= 4, stop.allSatisfy({ !$0.isEmpty && $0.count <= 500 }) else {
+            guard stop.count <= 4, stop.allSatisfy({ !$0.isEmpty && $0.unicodeScalars.count <= 500 }) else {
                 throw OpenAIError.badRequest("\"stop\" holds at most 4 sequences of 1–500 characters", param: "stop")
             }
             options.stop = stop.isEmpty ? nil : stop

@@ -100,7 +100,8 @@ struct ChatCompletionRequest: Decodable, Sendable {
     var logit_bias: [String: Double]?
     var user: String?
     var store: Bool?
-    var metadata: JSONValue?
+    /// OpenAI's string-to-string tags for stored completions; kb stores none, so they are checked and ignored.
+    var metadata: [String: String]?
     var service_tier: String?
     var kb: Extension?
 

@@ -42,28 +42,19 @@ struct OpenAIError: Error, HTTPResponseError, Sendable {
     /// Any error a route throws, in OpenAI's shape: kb's own errors keep their status, code and message.
     static func from(_ error: any Error) -> OpenAIError {
         if let error = error as? OpenAIError { return error }
-        if let error = error as? ChatError { return from(error) }
         let api = APIError.from(error)
-        return OpenAIError(api.status, api.message, code: api.code, headers: api.headers)
-    }
-
-    /// What a failure of the chat model means to the client.
-    static func from(_ error: ChatError) -> OpenAIError {
-        switch error {
-        case .modelNotFound:
-            return OpenAIError(.notFound, error.description + " GET /v1/models lists the models there are.",
-                               param: "model", code: "model_not_found")
-        case .unreachable:
-            return OpenAIError(.serviceUnavailable, error.description, code: "upstream_unavailable",
-                               headers: [.retryAfter: "10"])
-        case .http(let status, _) where (400..<500).contains(status) && status != 429:
-            // Ollama refused the request itself, e.g. "all-minilm does not support chat".
-            return OpenAIError(.badRequest, error.description, param: "model", code: "upstream_rejected")
-        case .unsupported:
-            return OpenAIError(.notImplemented, error.description, code: "unsupported")
+        var message = api.message
+        var param: String?
+        switch api.code {
+        case "model_not_found":
+            message += " GET /v1/models lists the models there are."
+            param = "model"
+        case "upstream_rejected":
+            param = "model"
         default:
-            return OpenAIError(.badGateway, error.description, code: "upstream_error")
+            break
         }
+        return OpenAIError(api.status, message, param: param, code: api.code, headers: api.headers)
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -63,7 +63,7 @@ struct QueryRoutes: Sendable {
                                              fields: ["question", "k", "model", "stream", "history", "template", "mode",
                                                       "fusion", "refusal", "where"])
         try Validate.question(body.question)
-        if let model = body.model, model.isEmpty || model.count > 200 {
+        if let model = body.model, model.isEmpty || model.unicodeScalars.count > 200 {
             throw APIError.badRequest("field \"model\" must be a model name of 1–200 characters")
         }
         let history = body.history ?? []
@@ -78,7 +78,9 @@ struct QueryRoutes: Sendable {
         let prepared = try await GroundedAnswering(dependencies: dependencies)
             .prepare(body.question, history: history, settings: settings)
         let engine = dependencies.answerEngine
-        let events = engine.stream(prepared, model: body.model)
+        let events = ChatEventCursor(engine.stream(prepared, model: body.model))
+        // An unknown model or an unreachable Ollama fails here, with its HTTP status, before a 200 is sent.
+        try await events.peek()
         if body.stream ?? true {
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
                             body: ResponseBody { writer in
@@ -97,7 +99,7 @@ enum Validate {
         guard let value else { return [] }
         guard value.count <= 16 else { throw APIError.badRequest("field \"\(field)\" holds at most 16 conditions") }
         return try value.sorted { $0.key < $1.key }.map { key, wanted in
-            guard !key.isEmpty, key.count <= 200 else {
+            guard !key.isEmpty, key.unicodeScalars.count <= 200 else {
                 throw APIError.badRequest("field \"\(field)\" has an empty or overlong key")
             }
             switch wanted {
@@ -114,7 +116,7 @@ enum Validate {
 
     static func question(_ question: String, field: String = "question") throws {
         let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, question.count <= 4000 else {
+        guard !trimmed.isEmpty, question.unicodeScalars.count <= 4000 else {
             throw APIError.badRequest("field \"\(field)\" must hold 1–4000 characters")
         }
     }
@@ -127,7 +129,7 @@ enum Validate {
 
     static func path(_ path: String, field: String, allowEmpty: Bool = false) throws {
         guard allowEmpty || !path.isEmpty else { throw APIError.badRequest("field \"\(field)\" must not be empty") }
-        guard path.count <= 1024 else { throw APIError.badRequest("field \"\(field)\" is longer than 1024 characters") }
+        guard path.unicodeScalars.count <= 1024 else { throw APIError.badRequest("field \"\(field)\" is longer than 1024 characters") }
         guard !path.contains("\0") else { throw APIError.badRequest("field \"\(field)\" must not contain NUL") }
         guard !path.split(separator: "/", omittingEmptySubsequences: false).contains("..") else {
             throw APIError.badRequest("field \"\(field)\" must not contain \"..\"")
