@@ -36,6 +36,25 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "invalid_request", message) }
     static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message) }
 
+    /// What a failure of the chat model means to the client: a model Ollama lacks is the client's mistake (404),
+    /// Ollama down is 503, Ollama refusing the request 400, anything else from it 502.
+    static func chat(_ error: ChatError) -> APIError {
+        switch error {
+        case .modelNotFound:
+            return APIError(.notFound, code: "model_not_found", error.description)
+        case .unreachable:
+            return APIError(.serviceUnavailable, code: "upstream_unavailable", error.description,
+                            headers: [.retryAfter: "10"])
+        case .http(let status, _) where (400..<500).contains(status) && status != 429:
+            // Ollama refused the request itself, e.g. "all-minilm does not support chat".
+            return APIError(.badRequest, code: "upstream_rejected", error.description)
+        case .unsupported:
+            return APIError(.notImplemented, code: "unsupported", error.description)
+        default:
+            return APIError(.badGateway, code: "upstream_error", error.description)
+        }
+    }
+
     /// Maps library and framework errors to what a client should see.
     static func from(_ error: any Error) -> APIError {
         switch error {
@@ -55,6 +74,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case let error as EmbeddingError:
             if case .input = error { return APIError(.unprocessableContent, code: "embedding_rejected", error.description) }
             return APIError(.badGateway, code: "embedder_error", error.description)
+        case let error as ChatError:
+            return chat(error)
         case let error as StoreError:
             if case .invalidInput(let message) = error { return .badRequest(message) }
             return APIError(.internalServerError, code: "store_error", error.description)

@@ -12,6 +12,8 @@ enum AnswerStream {
         var score: Float
         var text: String
         var lines: [Int]
+        /// Whether the answer cites this source; only known once the answer is complete (nil before).
+        var cited: Bool?
     }
 
     struct Done: Encodable {
@@ -32,10 +34,11 @@ enum AnswerStream {
         var timings_ms: [String: Double]
     }
 
-    static func sources(_ prepared: PreparedAnswer) -> [Source] {
+    /// The retrieved sources in rank order; with `cited`, each says whether the answer cites it.
+    static func sources(_ prepared: PreparedAnswer, cited: Set<Int>? = nil) -> [Source] {
         prepared.query.results.map {
             Source(number: $0.rank, chunk_id: $0.chunkID, path: $0.path, heading: $0.heading, score: $0.score,
-                   text: $0.text, lines: $0.lines)
+                   text: $0.text, lines: $0.lines, cited: cited.map { [rank = $0.rank] in $0.contains(rank) })
         }
     }
 
@@ -46,7 +49,7 @@ enum AnswerStream {
                     timings_ms: summary.timings)
     }
 
-    static func write(_ prepared: PreparedAnswer, events: AsyncThrowingStream<ChatEvent, any Error>,
+    static func write(_ prepared: PreparedAnswer, events: ChatEventCursor,
                       started: ContinuousClock.Instant, to writer: inout any ResponseBodyWriter) async throws {
         struct SourcesLine: Encodable { var type = "sources"; var sources: [Source] }
         struct TokenLine: Encodable { var type = "token"; var text: String }
@@ -55,7 +58,7 @@ enum AnswerStream {
         var answer = ""
         var firstToken: ContinuousClock.Instant?
         do {
-            for try await event in events {
+            while let event = try await events.next() {
                 switch event {
                 case .token(let text):
                     if firstToken == nil { firstToken = .now }
@@ -73,19 +76,16 @@ enum AnswerStream {
         try await writer.finish(nil)
     }
 
-    static func collect(_ prepared: PreparedAnswer, events: AsyncThrowingStream<ChatEvent, any Error>,
+    /// The whole answer as one object; a failure of the model throws (`APIError.chat` gives its status).
+    static func collect(_ prepared: PreparedAnswer, events: ChatEventCursor,
                         started: ContinuousClock.Instant) async throws -> Answer {
         var answer = ""
         var firstToken: ContinuousClock.Instant?
-        do {
-            for try await event in events {
-                if case .token(let text) = event {
-                    if firstToken == nil { firstToken = .now }
-                    answer += text
-                }
+        while let event = try await events.next() {
+            if case .token(let text) = event {
+                if firstToken == nil { firstToken = .now }
+                answer += text
             }
-        } catch {
-            throw APIError(.badGateway, code: "upstream_error", "\(error)")
         }
         let summary = done(prepared, answer: answer, started: started, firstToken: firstToken)
         return Answer(question: prepared.query.question, answer: answer, sources: sources(prepared),

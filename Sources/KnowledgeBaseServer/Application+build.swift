@@ -21,14 +21,16 @@ public func buildRouter(_ dependencies: ServerDependencies) -> Router<KBRequestC
     let router = Router(context: KBRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestMiddleware(metrics: dependencies.metrics, logger: dependencies.logger))
     QueryRoutes(dependencies: dependencies).register(on: router)
+    ChatCompletionRoutes(dependencies: dependencies).register(on: router)
     DocumentRoutes(dependencies: dependencies).register(on: router)
     HealthRoutes(dependencies: dependencies).register(on: router)
     MCPRoutes(dependencies: dependencies).register(on: router)
     WebRoutes().register(on: router)
+    OpenAPIRoutes().register(on: router)
     return router
 }
 
-extension Router where Context == KBRequestContext {
+extension RouterMethods where Context == KBRequestContext {
     /// Answers 405 with `Allow` on `path` for every method it does not serve.
     func restrict(_ path: RouterPath, to allowed: [HTTPRequest.Method]) {
         let allow = allowed.map(\.rawValue).joined(separator: ", ")

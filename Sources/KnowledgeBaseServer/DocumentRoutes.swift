@@ -155,7 +155,7 @@ struct DocumentRoutes: Sendable {
         case "text": format = .text
         case let other?: throw APIError.badRequest("field \"format\" must be \"markdown\" or \"text\", not \"\(other)\"")
         }
-        if let title = body.title, title.count > 500 { throw APIError.badRequest("field \"title\" is longer than 500 characters") }
+        if let title = body.title, title.unicodeScalars.count > 500 { throw APIError.badRequest("field \"title\" is longer than 500 characters") }
         var metadata = "{}"
         if let value = body.metadata {
             guard case .object = value else { throw APIError.badRequest("field \"metadata\" must be a JSON object") }

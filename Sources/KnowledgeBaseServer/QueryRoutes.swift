@@ -64,8 +64,7 @@ struct QueryRoutes: Sendable {
                                              fields: ["question", "k", "model", "stream", "history", "template", "mode",
                                                       "fusion", "refusal", "where", "agent"])
         try Validate.question(body.question)
-        let k = try Validate.k(body.k)
-        if let model = body.model, model.isEmpty || model.count > 200 {
+        if let model = body.model, model.isEmpty || model.unicodeScalars.count > 200 {
             throw APIError.badRequest("field \"model\" must be a model name of 1–200 characters")
         }
         let history = body.history ?? []
@@ -73,27 +72,20 @@ struct QueryRoutes: Sendable {
         for (index, message) in history.enumerated() where !["user", "assistant"].contains(message.role) {
             throw APIError.badRequest("field \"history[\(index)].role\" must be \"user\" or \"assistant\"")
         }
-        let template: PromptTemplate
-        do {
-            template = try dependencies.templates.template(named: body.template ?? "answer")
-        } catch {
-            throw APIError.badRequest("field \"template\": \(error)")
-        }
-        let engine = dependencies.answerEngine
         let started = ContinuousClock.now
+        let settings = RetrievalSettings(k: body.k, template: body.template, mode: body.mode, fusion: body.fusion,
+                                         refusal: body.refusal, where: body.where)
         // Retrieval errors (empty knowledge base, embedder down) become a plain error response, before streaming.
-        var options = QueryOptions(k: k, mode: body.mode ?? .hybrid, fusion: body.fusion ?? .rrf,
-                                   refusal: body.refusal ?? .rule)
-        options.filters = try Validate.filters(body.where)
+        let answering = GroundedAnswering(dependencies: dependencies)
         if body.agent == true {
-            return try await agentAnswer(body, options: options, history: history, started: started)
+            return try await agentAnswer(body, options: try answering.options(settings), history: history,
+                                         started: started)
         }
-        let prepared = try await engine.prepare(body.question, options: options,
-                                                history: history,
-                                                template: template)
-        dependencies.metrics.recordQuery(embedSeconds: prepared.query.timings.embed / 1000,
-                                         searchSeconds: prepared.query.timings.search / 1000)
-        let events = engine.stream(prepared, model: body.model)
+        let prepared = try await answering.prepare(body.question, history: history, settings: settings)
+        let engine = dependencies.answerEngine
+        let events = ChatEventCursor(engine.stream(prepared, model: body.model))
+        // An unknown model or an unreachable Ollama fails here, with its HTTP status, before a 200 is sent.
+        try await events.peek()
         if body.stream ?? true {
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
                             body: ResponseBody { writer in
@@ -133,12 +125,12 @@ extension QueryRoutes {
 enum Validate {
     /// `"where": {"service": "postgres", "severity": 2}`: metadata filters (scalars only; a list value matches when
     /// it contains the given one).
-    static func filters(_ value: [String: JSONValue]?) throws -> [MetadataFilter] {
+    static func filters(_ value: [String: JSONValue]?, field: String = "where") throws -> [MetadataFilter] {
         guard let value else { return [] }
-        guard value.count <= 16 else { throw APIError.badRequest("field \"where\" holds at most 16 conditions") }
+        guard value.count <= 16 else { throw APIError.badRequest("field \"\(field)\" holds at most 16 conditions") }
         return try value.sorted { $0.key < $1.key }.map { key, wanted in
-            guard !key.isEmpty, key.count <= 200 else {
-                throw APIError.badRequest("field \"where\" has an empty or overlong key")
+            guard !key.isEmpty, key.unicodeScalars.count <= 200 else {
+                throw APIError.badRequest("field \"\(field)\" has an empty or overlong key")
             }
             switch wanted {
             case .string(let text): return MetadataFilter(key: key, value: text)
@@ -147,27 +139,27 @@ enum Validate {
                 let text = number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
                 return MetadataFilter(key: key, value: text)
             default:
-                throw APIError.badRequest("field \"where.\(key)\" must be a string, number or boolean")
+                throw APIError.badRequest("field \"\(field).\(key)\" must be a string, number or boolean")
             }
         }
     }
 
-    static func question(_ question: String) throws {
+    static func question(_ question: String, field: String = "question") throws {
         let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, question.count <= 4000 else {
-            throw APIError.badRequest("field \"question\" must hold 1–4000 characters")
+        guard !trimmed.isEmpty, question.unicodeScalars.count <= 4000 else {
+            throw APIError.badRequest("field \"\(field)\" must hold 1–4000 characters")
         }
     }
 
-    static func k(_ k: Int?) throws -> Int {
+    static func k(_ k: Int?, field: String = "k") throws -> Int {
         let value = k ?? 5
-        guard (1...100).contains(value) else { throw APIError.badRequest("field \"k\" must be between 1 and 100") }
+        guard (1...100).contains(value) else { throw APIError.badRequest("field \"\(field)\" must be between 1 and 100") }
         return value
     }
 
     static func path(_ path: String, field: String, allowEmpty: Bool = false) throws {
         guard allowEmpty || !path.isEmpty else { throw APIError.badRequest("field \"\(field)\" must not be empty") }
-        guard path.count <= 1024 else { throw APIError.badRequest("field \"\(field)\" is longer than 1024 characters") }
+        guard path.unicodeScalars.count <= 1024 else { throw APIError.badRequest("field \"\(field)\" is longer than 1024 characters") }
         guard !path.contains("\0") else { throw APIError.badRequest("field \"\(field)\" must not contain NUL") }
         guard !path.split(separator: "/", omittingEmptySubsequences: false).contains("..") else {
             throw APIError.badRequest("field \"\(field)\" must not contain \"..\"")

@@ -10,6 +10,8 @@ public struct ServerConfiguration: Sendable {
     public var allowUnauthenticated: Bool
     public var maxQueryBytes: Int
     public var maxDocumentBytes: Int
+    /// Largest `/v1/chat/completions` body: a whole conversation, so larger than a query.
+    public var maxChatBytes: Int
     /// Chat model for `/v1/ask` when the request names none (`KB_CHAT_MODEL`).
     public var chatModel: String
     /// Offer the `ask_runbooks` MCP tool on `/mcp` (when a chat model was named with --chat-model or KB_CHAT_MODEL).
@@ -17,7 +19,8 @@ public struct ServerConfiguration: Sendable {
 
     public init(host: String = "127.0.0.1", port: Int = 8080, apiToken: String? = nil, readToken: String? = nil,
                 allowUnauthenticated: Bool = false, maxQueryBytes: Int = 16 * 1024,
-                maxDocumentBytes: Int = 10 * 1024 * 1024, chatModel: String = "llama3.2") {
+                maxDocumentBytes: Int = 10 * 1024 * 1024, maxChatBytes: Int = 1024 * 1024,
+                chatModel: String = "llama3.2") {
         self.host = host
         self.port = port
         self.apiToken = apiToken.flatMap { $0.isEmpty ? nil : $0 }
@@ -25,6 +28,7 @@ public struct ServerConfiguration: Sendable {
         self.allowUnauthenticated = allowUnauthenticated
         self.maxQueryBytes = maxQueryBytes
         self.maxDocumentBytes = maxDocumentBytes
+        self.maxChatBytes = maxChatBytes
         self.chatModel = chatModel
     }
 

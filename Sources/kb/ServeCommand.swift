@@ -7,7 +7,8 @@ import KnowledgeBaseServer
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the knowledge base over HTTP: query, ask (streamed), documents, health and metrics.",
+        abstract: "Serve the knowledge base over HTTP: query, ask (streamed), OpenAI-compatible chat, documents, health "
+            + "and metrics.",
         discussion: """
             The server follows every write to the knowledge base, by itself or by any other process (`kb ingest`, \
             `kb sync`, `kb reindex`, another `kb serve` on the same file): changes are applied to its in-memory index \
@@ -22,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
             the read token; `"agent": true` on /v1/ask lets the chat model call the runbook tools itself.
 
             Environment: KB_API_TOKEN (write token), KB_READ_TOKEN (read token), KB_CHAT_MODEL (chat model for \
-            /v1/ask, default llama3.2), OLLAMA_HOST, KB_DB.
+            /v1/ask and the model `kb` on /v1/chat/completions, default llama3.2), OLLAMA_HOST, KB_DB.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -49,6 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Largest addDocument body in bytes.", valueName: "bytes"))
     var maxDocumentBytes: Int = 10 * 1024 * 1024
 
+    @Option(help: ArgumentHelp("Largest /v1/chat/completions body (a whole conversation) in bytes.", valueName: "bytes"))
+    var maxChatBytes: Int = 1024 * 1024
+
     @Option(help: ArgumentHelp("Chat model for /v1/ask (env KB_CHAT_MODEL, default llama3.2).", valueName: "name"))
     var chatModel: String?
 
@@ -56,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0–65535.") }
         guard maxQueryBytes >= 256 else { throw ValidationError("--max-query-bytes must be at least 256.") }
         guard maxDocumentBytes >= 1024 else { throw ValidationError("--max-document-bytes must be at least 1024.") }
+        guard maxChatBytes >= 1024 else { throw ValidationError("--max-chat-bytes must be at least 1024.") }
     }
 
     func run() async throws {
@@ -64,7 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration(
             host: host, port: port, apiToken: environment["KB_API_TOKEN"],
             readToken: readToken ?? environment["KB_READ_TOKEN"], allowUnauthenticated: allowUnauthenticated,
-            maxQueryBytes: maxQueryBytes, maxDocumentBytes: maxDocumentBytes,
+            maxQueryBytes: maxQueryBytes, maxDocumentBytes: maxDocumentBytes, maxChatBytes: maxChatBytes,
             chatModel: chatModel ?? environment["KB_CHAT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "llama3.2")
         configuration.offersAskTool = chatModel != nil || environment["KB_CHAT_MODEL"].map { !$0.isEmpty } == true
         if let problem = configuration.startupProblem() { throw CommandError(problem) }

@@ -94,4 +94,18 @@ struct AskRouteTests {
         let messages = try #require(server.chat.received.first)
         #expect(messages.map(\.role) == ["system", "user", "assistant", "user"])
     }
+
+    @Test func aModelOllamaLacksIsA404BeforeAnyStreamStarts() async throws {
+        let server = try await TestServer(chat: FakeChat(known: ["llama3.2"]))
+        defer { server.cleanUp() }
+        try await server.application.test(.router) { client in
+            for stream in [true, false] {
+                let response = try await client.send(.post, "/v1/ask", json: """
+                    {"question":"disk full logrotate","model":"nosuch","stream":\(stream)}
+                    """)
+                #expect(response.status == .notFound, "stream \(stream): \(response.text)")
+                #expect(response.errorCode == "model_not_found" && response.errorMessage.contains("ollama pull nosuch"))
+            }
+        }
+    }
 }

@@ -17,23 +17,50 @@ final class FakeChat: ChatClient {
     let tokens: [String]
     let failAfter: Int?
     let delay: Double
-    private let calls = Mutex<[[ChatMessage]]>([])
+    /// What `models()` lists; nil makes it fail as an unreachable Ollama would.
+    let installed: [ChatModelInfo]?
+    /// Models `chat` answers for; any other fails as Ollama's 404 does. Nil answers every model.
+    let known: Set<String>?
+    private let calls = Mutex<[(model: String, messages: [ChatMessage], options: ChatOptions)]>([])
 
     init(tokens: [String] = ["Free ", "space ", "with ", "logrotate ", "[1]", " and [7]."], failAfter: Int? = nil,
-         delay: Double = 0) {
+         delay: Double = 0, installed: [ChatModelInfo]? = [ChatModelInfo(name: "llama3.2:latest", modified: 1_700_000_000)],
+         known: Set<String>? = nil) {
         self.tokens = tokens
         self.failAfter = failAfter
         self.delay = delay
+        self.installed = installed
+        self.known = known
     }
 
-    var received: [[ChatMessage]] { calls.withLock { $0 } }
+    var received: [[ChatMessage]] { calls.withLock { $0.map(\.messages) } }
+    var receivedModels: [String] { calls.withLock { $0.map(\.model) } }
+    var receivedOptions: [ChatOptions] { calls.withLock { $0.map(\.options) } }
+
+    func models() async throws -> [ChatModelInfo] {
+        guard let installed else { throw ChatError.unreachable(host: "http://127.0.0.1:11434", reason: "Connection refused") }
+        return installed
+    }
 
     func chat(model: String, messages: [ChatMessage]) -> AsyncThrowingStream<ChatEvent, any Error> {
-        calls.withLock { $0.append(messages) }
+        chat(model: model, messages: messages, options: ChatOptions())
+    }
+
+    func chat(model: String, messages: [ChatMessage], options: ChatOptions) -> AsyncThrowingStream<ChatEvent, any Error> {
+        calls.withLock { $0.append((model, messages, options)) }
         let tokens = tokens, failAfter = failAfter, delay = delay
+        if let known, !known.contains(model) {
+            return AsyncThrowingStream { $0.finish(throwing: ChatError.modelNotFound(model: model, host: "http://127.0.0.1:11434")) }
+        }
+        let limit = options.maxTokens
         return AsyncThrowingStream { continuation in
             Task {
                 for (index, token) in tokens.enumerated() {
+                    if let limit, index == limit {
+                        continuation.yield(.done(ChatStats(doneReason: "length", promptEvalCount: 10, evalCount: index)))
+                        continuation.finish()
+                        return
+                    }
                     if let failAfter, index == failAfter {
                         continuation.finish(throwing: ChatError.cutOff("connection reset by peer"))
                         return
@@ -41,7 +68,7 @@ final class FakeChat: ChatClient {
                     if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
                     continuation.yield(.token(token))
                 }
-                continuation.yield(.done(ChatStats(doneReason: "stop")))
+                continuation.yield(.done(ChatStats(doneReason: "stop", promptEvalCount: 10, evalCount: tokens.count)))
                 continuation.finish()
             }
         }

@@ -31,10 +31,68 @@ public struct ChatStats: Sendable, Codable, Equatable {
     }
 }
 
+/// Sampling settings for one chat; nil leaves the model's own default.
+public struct ChatOptions: Sendable, Equatable {
+    public var temperature: Double?
+    public var topP: Double?
+    /// The most tokens to generate (Ollama's `num_predict`); the answer ends with done reason `length` there.
+    public var maxTokens: Int?
+    /// Generation stops before any of these strings.
+    public var stop: [String]?
+    public var seed: Int?
+    public var presencePenalty: Double?
+    public var frequencyPenalty: Double?
+
+    public init(temperature: Double? = nil, topP: Double? = nil, maxTokens: Int? = nil, stop: [String]? = nil,
+                seed: Int? = nil, presencePenalty: Double? = nil, frequencyPenalty: Double? = nil) {
+        self.temperature = temperature
+        self.topP = topP
+        self.maxTokens = maxTokens
+        self.stop = stop
+        self.seed = seed
+        self.presencePenalty = presencePenalty
+        self.frequencyPenalty = frequencyPenalty
+    }
+
+    /// True when every setting is left to the model.
+    public var isEmpty: Bool { self == ChatOptions() }
+}
+
+/// A model the chat backend has installed.
+public struct ChatModelInfo: Sendable, Equatable {
+    public var name: String
+    /// When it was installed or last changed, in seconds since 1970 (0 when unknown).
+    public var modified: Int
+
+    public init(name: String, modified: Int) {
+        self.name = name
+        self.modified = modified
+    }
+}
+
 /// Generates answers. Implementations: `OllamaChatClient` (`/api/chat`, streamed).
 public protocol ChatClient: Sendable {
     /// Streams the answer of `model` to `messages`; the stream ends after `.done`, or throws `ChatError`.
     func chat(model: String, messages: [ChatMessage]) -> AsyncThrowingStream<ChatEvent, any Error>
+    /// Streams the answer with sampling `options`.
+    func chat(model: String, messages: [ChatMessage], options: ChatOptions) -> AsyncThrowingStream<ChatEvent, any Error>
+    /// The chat (not embedding) models the backend has.
+    ///
+    /// - Throws: `ChatError` when the backend cannot be asked, or `.unsupported` when this client cannot list.
+    func models() async throws -> [ChatModelInfo]
+}
+
+extension ChatClient {
+    /// Clients without sampling settings answer as `chat(model:messages:)` does; `OllamaChatClient` honours them.
+    public func chat(model: String, messages: [ChatMessage], options: ChatOptions)
+        -> AsyncThrowingStream<ChatEvent, any Error>
+    {
+        chat(model: model, messages: messages)
+    }
+
+    public func models() async throws -> [ChatModelInfo] {
+        throw ChatError.unsupported("\(type(of: self)) cannot list its models")
+    }
 }
 
 /// Why a chat failed.
@@ -45,6 +103,8 @@ public enum ChatError: Error, Sendable, CustomStringConvertible {
     /// The stream stopped before Ollama said it was done.
     case cutOff(String)
     case invalidResponse(String)
+    /// The client cannot do what was asked.
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -60,6 +120,8 @@ public enum ChatError: Error, Sendable, CustomStringConvertible {
             return "the answer stream was cut off: \(reason)"
         case .invalidResponse(let message):
             return "unexpected answer from Ollama: \(message)"
+        case .unsupported(let message):
+            return message
         }
     }
 }

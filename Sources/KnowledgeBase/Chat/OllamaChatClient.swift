@@ -18,6 +18,29 @@ public struct OllamaChatClient: ChatClient {
         var model: String
         var messages: [ChatMessage]
         var stream = true
+        var options: Options?
+    }
+
+    /// Ollama's names for the sampling settings (`api/types.go`, `Options`).
+    private struct Options: Encodable {
+        var temperature: Double?
+        var top_p: Double?
+        var num_predict: Int?
+        var stop: [String]?
+        var seed: Int?
+        var presence_penalty: Double?
+        var frequency_penalty: Double?
+
+        init?(_ options: ChatOptions) {
+            guard !options.isEmpty else { return nil }
+            temperature = options.temperature
+            top_p = options.topP
+            num_predict = options.maxTokens
+            stop = options.stop
+            seed = options.seed
+            presence_penalty = options.presencePenalty
+            frequency_penalty = options.frequencyPenalty
+        }
     }
 
     private struct Line: Decodable {
@@ -84,6 +107,12 @@ public struct OllamaChatClient: ChatClient {
     }
 
     public func chat(model: String, messages: [ChatMessage]) -> AsyncThrowingStream<ChatEvent, any Error> {
+        chat(model: model, messages: messages, options: ChatOptions())
+    }
+
+    public func chat(model: String, messages: [ChatMessage], options: ChatOptions)
+        -> AsyncThrowingStream<ChatEvent, any Error>
+    {
         let url = host + "/api/chat"
         let host = self.host
         let connectTimeout = self.connectTimeout
@@ -92,7 +121,8 @@ public struct OllamaChatClient: ChatClient {
             let parser = LineParser(continuation: continuation)
             let task = Task {
                 do {
-                    let body = try JSONEncoder().encode(Request(model: model, messages: messages))
+                    let body = try JSONEncoder().encode(Request(model: model, messages: messages,
+                                                                     options: Options(options)))
                     let status = try await CurlRequest.stream(url: url, body: body, connectTimeout: connectTimeout,
                                                               timeout: nil, stallTimeout: stallTimeout) { status, bytes in
                         parser.receive(status: status, bytes: bytes)

@@ -14,7 +14,7 @@ struct CurlFailure: Error, Sendable {
     var message: String
 }
 
-/// Blocking HTTP POSTs with libcurl, each on a thread of its own so they never block Swift's cooperative pool.
+/// Blocking HTTP GETs and POSTs with libcurl, each on a thread of its own so they never block Swift's cooperative pool.
 ///
 /// A thread per request (tens of microseconds) next to a request of milliseconds; a shared dispatch queue
 /// was tried, but on Linux its pool can be as narrow as the core count, which serialised requests.
@@ -29,6 +29,18 @@ enum CurlRequest {
             let thread = Thread {
                 continuation.resume(with: Result {
                     try perform(url: url, body: body, connectTimeout: connectTimeout, timeout: timeout)
+                })
+            }
+            thread.start()
+        }
+    }
+
+    /// GETs `url`.
+    static func get(url: String, connectTimeout: Double, timeout: Double) async throws -> HTTPReply {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result {
+                    try perform(url: url, body: nil, connectTimeout: connectTimeout, timeout: timeout)
                 })
             }
             thread.start()
@@ -63,7 +75,7 @@ enum CurlRequest {
         }
     }
 
-    private static func perform(url: String, body: Data, connectTimeout: Double, timeout: Double) throws -> HTTPReply {
+    private static func perform(url: String, body: Data?, connectTimeout: Double, timeout: Double) throws -> HTTPReply {
         final class Collected: @unchecked Sendable { var data = Data() }
         let collected = Collected()
         let status = try perform(url: url, body: body, connectTimeout: connectTimeout, timeout: timeout,
@@ -74,7 +86,8 @@ enum CurlRequest {
         return HTTPReply(status: status, body: collected.data)
     }
 
-    private static func perform(url: String, body: Data, connectTimeout: Double, timeout: Double?,
+    // A nil `body` makes the request a GET.
+    private static func perform(url: String, body: Data?, connectTimeout: Double, timeout: Double?,
                                 stallTimeout: Double?, onData: @escaping (Int, UnsafeRawBufferPointer) -> Bool) throws
         -> Int
     {
@@ -89,13 +102,15 @@ enum CurlRequest {
         defer { unmanaged.release() }
 
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let code: CURLcode = body.withUnsafeBytes { raw in
+        let code: CURLcode = (body ?? Data()).withUnsafeBytes { raw in
             errorBuffer.withUnsafeMutableBufferPointer { errors in
                 ccurl_setopt_string(handle, CURLOPT_URL, url)
-                ccurl_setopt_long(handle, CURLOPT_POST, 1)
-                ccurl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
-                ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, raw.count)
-                ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
+                if body != nil {
+                    ccurl_setopt_long(handle, CURLOPT_POST, 1)
+                    ccurl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+                    ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, raw.count)
+                    ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers)
+                }
                 ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000))
                 if let timeout { ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(timeout * 1000)) }
                 if let stallTimeout {

@@ -73,7 +73,9 @@ public struct AnswerEngine: Sendable {
     }
 
     /// Streams the answer; a refusal is streamed as one token without calling the model.
-    public func stream(_ prepared: PreparedAnswer, model: String? = nil) -> AsyncThrowingStream<ChatEvent, any Error> {
+    public func stream(_ prepared: PreparedAnswer, model: String? = nil, options: ChatOptions = ChatOptions())
+        -> AsyncThrowingStream<ChatEvent, any Error>
+    {
         guard !prepared.refused else {
             return AsyncThrowingStream { continuation in
                 continuation.yield(.token(Self.refusal))
@@ -81,6 +83,6 @@ public struct AnswerEngine: Sendable {
                 continuation.finish()
             }
         }
-        return chat.chat(model: model ?? chatModel, messages: prepared.messages)
+        return chat.chat(model: model ?? chatModel, messages: prepared.messages, options: options)
     }
 }
