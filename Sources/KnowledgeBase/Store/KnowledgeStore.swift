@@ -49,8 +49,9 @@ public protocol KnowledgeStore: AnyObject, Sendable {
 
     // MARK: keyword search
 
-    /// The searchable terms of `question`, each with the chunks containing it counted up to `countLimit`.
-    func queryTerms(_ question: String, countLimit: Int) throws -> [QueryTerm]
+    /// How many chunks contain each of `phrases` (as `FullText.phrases` makes them), each counted up to
+    /// `countLimit`; in the order given.
+    func termCounts(_ phrases: [String], countLimit: Int) throws -> [Int]
     /// The best `limit` chunks for `terms`, searching only the rarest terms whose counts fit `postingBudget`.
     func keywordSearch(terms: [QueryTerm], limit: Int, pathPrefix: String?, documentIDs: Set<Int64>?,
                        contextWeight: Double, postingBudget: Int) throws -> [KeywordHit]
@@ -107,6 +108,14 @@ public enum StoreLimits {
     /// so a question full of common words costs a bounded amount at any size. SQLite's FTS5 scores about 1.25 rows
     /// per µs, so 20,000 rows cost some 16 ms, a fifth of a vector scan over a million 384-dimension chunks.
     public static let keywordPostingBudget = 20_000
+    /// Distinct terms of one question that get a full count. A pasted log or a long question can hold hundreds,
+    /// and each common one costs a capped count of up to `keywordPostingBudget` rows; past this many, only the
+    /// rarest are counted in full (see `queryTerms`).
+    public static let countedQueryTerms = 64
+    /// Distinct terms of one question looked at at all; the rest of a very long question is not searched by word.
+    public static let consideredQueryTerms = 1024
+    /// The cheap first count every term of a long question gets, to tell the rare ones from the common ones.
+    static let termProbeLimit = 16
 }
 
 extension KnowledgeStore {
@@ -128,6 +137,31 @@ extension KnowledgeStore {
 
     public func queryTerms(_ question: String) throws -> [QueryTerm] {
         try queryTerms(question, countLimit: StoreLimits.keywordPostingBudget + 1)
+    }
+
+    /// The searchable terms of `question`, each with the chunks containing it counted up to `countLimit`.
+    ///
+    /// A question of more than `StoreLimits.countedQueryTerms` distinct terms has every term probed with a count
+    /// that stops at `termProbeLimit` (a probe below that limit is already exact), and only the rarest
+    /// `countedQueryTerms` counted in full. The other, common terms are reported at `countLimit` ("at least that
+    /// many"): they still count as found for the refusal rule's coverage, and a keyword search, which searches the
+    /// rarest terms within its posting budget, leaves them out as it would have anyway.
+    public func queryTerms(_ question: String, countLimit: Int) throws -> [QueryTerm] {
+        let phrases = Array(FullText.phrases(question).prefix(StoreLimits.consideredQueryTerms))
+        guard !phrases.isEmpty else { return [] }
+        guard phrases.count > StoreLimits.countedQueryTerms, countLimit > StoreLimits.termProbeLimit else {
+            let counts = try termCounts(phrases, countLimit: countLimit)
+            return zip(phrases, counts).map { QueryTerm(phrase: $0, chunkCount: $1) }
+        }
+        let probeLimit = StoreLimits.termProbeLimit
+        var counts = try termCounts(phrases, countLimit: probeLimit)
+        let rarest = phrases.indices.sorted { (counts[$0], $0) < (counts[$1], $1) }
+            .prefix(StoreLimits.countedQueryTerms)
+        let recount = rarest.filter { counts[$0] >= probeLimit }
+        let full = try termCounts(recount.map { phrases[$0] }, countLimit: countLimit)
+        for index in counts.indices where counts[index] >= probeLimit { counts[index] = countLimit }
+        for (index, count) in zip(recount, full) { counts[index] = count }
+        return zip(phrases, counts).map { QueryTerm(phrase: $0, chunkCount: $1) }
     }
 
     public func keywordSearch(terms: [QueryTerm], limit: Int, pathPrefix: String? = nil,

@@ -30,7 +30,7 @@ extension SQLiteStore {
     /// The document stored under `path` in `source`; with no source, the one document at that path in any source
     /// (the first by source name when several sources hold the path).
     public func document(path: String, source: String?) throws -> DocumentRecord? {
-        try withConnection { connection in
+        try withReader { connection in
             let statement: SQLiteStatement
             if let source {
                 statement = try connection.prepare(
@@ -47,7 +47,7 @@ extension SQLiteStore {
 
     /// Every document stored under `path`, one per source that holds it.
     public func documents(path: String) throws -> [DocumentRecord] {
-        try withConnection { connection in
+        try withReader { connection in
             let statement = try connection.prepare(
                 "SELECT \(Self.documentColumns) FROM documents d WHERE d.path = ? ORDER BY d.source").bind(.text(path))
             var documents: [DocumentRecord] = []
@@ -58,7 +58,7 @@ extension SQLiteStore {
 
     /// The document with `id`, if any.
     public func document(id: Int64) throws -> DocumentRecord? {
-        try withConnection { connection in
+        try withReader { connection in
             let statement = try connection.prepare("SELECT \(Self.documentColumns) FROM documents d WHERE d.id = ?")
                 .bind(.integer(id))
             return try statement.step() ? Self.readDocument(statement) : nil
@@ -69,7 +69,7 @@ extension SQLiteStore {
     public func documents(limit: Int, offset: Int, source: String?) throws
         -> [DocumentRecord]
     {
-        try withConnection { connection in
+        try withReader { connection in
             let statement = try connection.prepare("""
                 SELECT \(Self.documentColumns) FROM documents d WHERE (?1 IS NULL OR d.source = ?1)
                 ORDER BY d.path, d.source LIMIT ?2 OFFSET ?3
@@ -82,7 +82,7 @@ extension SQLiteStore {
 
     /// Number of documents, or of those in `source`.
     public func documentCount(source: String?) throws -> Int {
-        try withConnection { connection in
+        try withReader { connection in
             Int(try Self.scalar(connection, "SELECT count(*) FROM documents WHERE ?1 IS NULL OR source = ?1",
                                 source.map { .text($0) } ?? .null))
         }
@@ -101,7 +101,7 @@ extension SQLiteStore {
 
     /// The chunks of a document in order.
     public func chunks(documentID: Int64) throws -> [ChunkRecord] {
-        try withConnection { connection in
+        try withReader { connection in
             let statement = try connection.prepare("""
                 SELECT \(Self.chunkColumns) FROM chunks c JOIN documents d ON d.id = c.document_id
                 WHERE c.document_id = ? ORDER BY c.ordinal
@@ -114,7 +114,7 @@ extension SQLiteStore {
 
     /// The chunks with the given ids; ids not found are left out.
     public func chunks(ids: [Int64]) throws -> [Int64: ChunkRecord] {
-        try withConnection { connection in
+        try withReader { connection in
             let statement = try connection.prepare("""
                 SELECT \(Self.chunkColumns) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?
                 """)
@@ -130,7 +130,7 @@ extension SQLiteStore {
 
     /// Cached vectors for embedded-text hashes under `fingerprintKey`.
     public func cachedVectors(hashes: [String], fingerprintKey: String) throws -> [String: [Float]] {
-        try withConnection { connection in
+        try withReader { connection in
             let statement = try connection.prepare(
                 "SELECT vector FROM embedding_cache WHERE text_sha256 = ? AND fingerprint = ?")
             var found: [String: [Float]] = [:]

@@ -23,22 +23,17 @@ extension SQLiteStore {
     /// See `StoreLimits.keywordPostingBudget`.
     public static let keywordPostingBudget = StoreLimits.keywordPostingBudget
 
-    /// The searchable terms of `question`, each with the chunks containing it counted up to `countLimit`.
-    ///
-    /// Counting stops at the limit, so a common word costs about a millisecond however many chunks hold it (a full
-    /// count, or an `fts5vocab` lookup, reads its whole posting list: 10 ms and more per word at a million chunks).
-    public func queryTerms(_ question: String, countLimit: Int) throws
-        -> [QueryTerm]
-    {
-        let phrases = FullText.phrases(question)
+    /// Counting stops at `countLimit`, so a common word costs about a millisecond however many chunks hold it (a
+    /// full count, or an `fts5vocab` lookup, reads its whole posting list: 10 ms and more per word at a million
+    /// chunks).
+    public func termCounts(_ phrases: [String], countLimit: Int) throws -> [Int] {
         guard !phrases.isEmpty else { return [] }
-        return try withConnection { connection in
+        return try withReader { connection in
             let count = try connection.prepare(
                 "SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)")
             return try phrases.map { phrase in
                 count.reset()
-                let chunks = try count.bind(.text("\"\(phrase)\""), .int(countLimit)).step() ? Int(count.int(0)) : 0
-                return QueryTerm(phrase: phrase, chunkCount: chunks)
+                return try count.bind(.text("\"\(phrase)\""), .int(countLimit)).step() ? Int(count.int(0)) : 0
             }
         }
     }
@@ -62,7 +57,7 @@ extension SQLiteStore {
         guard limit > 0, let expression = FullText.matchExpression(terms.map(\.phrase).filter(kept.contains)) else {
             return []
         }
-        return try withConnection { connection in
+        return try withReader { connection in
             // bm25() is lower for better matches; kb reports it negated so that higher is better everywhere. Without
             // a path filter the FTS table is ranked alone and only the `limit` best rows are joined to their chunks.
             let statement: SQLiteStatement

@@ -2,7 +2,7 @@ extension SQLiteStore {
     /// The documents whose metadata meets every filter.
     public func documentIDs(matching filters: [MetadataFilter]) throws -> Set<Int64> {
         guard let first = filters.first else { return [] }
-        return try withConnection { connection in
+        return try withReader { connection in
             // Only documents that have the first key are parsed; the rest of the test is done here.
             let statement = try connection.prepare("""
                 SELECT id, metadata FROM documents WHERE json_valid(metadata)
@@ -22,7 +22,7 @@ extension SQLiteStore {
     /// Source and metadata (JSON text) of each of `ids` that exists.
     public func documentLabels(ids: Set<Int64>) throws -> [Int64: (source: String, metadata: String)] {
         guard !ids.isEmpty else { return [:] }
-        return try withConnection { connection in
+        return try withReader { connection in
             let statement = try connection.prepare("SELECT id, source, metadata FROM documents WHERE id = ?")
             var labels: [Int64: (source: String, metadata: String)] = [:]
             for id in ids {

@@ -4,11 +4,15 @@ import Synchronization
 
 /// The knowledge base file: documents, chunks, vectors and the embedding cache in one SQLite database.
 ///
-/// All calls are serialised on one connection by a lock (hence `@unchecked Sendable`); SQLite's WAL mode lets
-/// other processes read meanwhile.
+/// Writes are serialised on one connection by a lock (hence `@unchecked Sendable`); reads on the query path run on
+/// a small pool of read-only connections beside them (WAL mode), as other processes' reads do.
 public final class SQLiteStore: KnowledgeStore, @unchecked Sendable {
     private let lock = NSLock()
     private let connection: SQLiteConnection
+    /// Nil for an in-memory store, which has only its one connection.
+    private let readers: SQLiteReaderPool?
+    /// Read-only connections a store opens at most.
+    static let readerCapacity = 4
     public let path: String
     public var location: String { path }
     /// Write transactions committed through this store; `PRAGMA data_version` only counts other connections' commits.
@@ -49,6 +53,7 @@ public final class SQLiteStore: KnowledgeStore, @unchecked Sendable {
         connection.resetStatements()
         try connection.execute("PRAGMA foreign_keys = ON")
         self.connection = connection
+        self.readers = path == ":memory:" ? nil : SQLiteReaderPool(path: path, capacity: Self.readerCapacity)
     }
 
     /// Runs `body` with exclusive use of the connection.
@@ -57,6 +62,13 @@ public final class SQLiteStore: KnowledgeStore, @unchecked Sendable {
             defer { connection.resetStatements() }
             return try body(connection)
         }
+    }
+
+    /// Runs a read of committed data on a reader connection, so it neither waits for nor holds up a write (on the
+    /// write connection for an in-memory store). Never for reads that must see a transaction in progress.
+    func withReader<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        guard let readers else { return try withConnection(body) }
+        return try readers.withReader(body)
     }
 
     var localCommitCount: Int64 { localCommits.load(ordering: .relaxed) }

@@ -156,4 +156,36 @@ struct CLITests {
         #expect(try kb(["stats"], database: database).stdout.contains("hash embedder"))
         #expect(try kb(["query", "delete logs"], database: database).status == 0)
     }
+
+    /// Several processes creating and migrating one new file at the same moment all succeed, and all their
+    /// documents are kept (the schema version and the embedder are checked inside the write transaction).
+    @Test func processesCreatingOneFileAtOnceAllSucceed() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let writers = 4
+        for index in 0..<writers {
+            try "# Runbook \(index)\n\nRestart service \(index).\n"
+                .write(to: directory.appendingPathComponent("r\(index).md"), atomically: true, encoding: .utf8)
+        }
+        for round in 0..<3 {
+            let database = directory.appendingPathComponent("kb-\(round).sqlite")
+            let processes = try (0..<writers).map { index in
+                let process = Process()
+                process.executableURL = Self.executable
+                process.arguments = ["ingest", directory.appendingPathComponent("r\(index).md").path,
+                                     "--db", database.path, "--log-level", "error"]
+                var environment = ProcessInfo.processInfo.environment
+                environment["KB_EMBEDDER"] = "hash"
+                process.environment = environment
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                return process
+            }
+            for process in processes { process.waitUntilExit() }
+            #expect(processes.map(\.terminationStatus) == Array(repeating: 0, count: writers), "round \(round)")
+            let listed = try kb(["docs", "list", "--json"], database: database)
+            let documents = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]
+            #expect(documents?.count == writers, "\(listed.stdout) \(listed.stderr)")
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import KnowledgeBase
 
@@ -29,6 +30,37 @@ struct SQLiteStoreTests {
         let stats = try store.stats()
         #expect(stats.documents == 1 && stats.chunks == 1 && stats.vectors == 1)
         #expect(stats.cachedEmbeddings == 3, "the cache keeps vectors of replaced chunks for reuse")
+    }
+
+    /// Queries read on connections of their own: a write in progress neither blocks them nor shows them its
+    /// uncommitted rows, and what it commits is seen by the next read.
+    @Test func readsRunBesideAWriteAndSeeOnlyWhatIsCommitted() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("kb.sqlite").path)
+        let written = try store.write(document("a.md", texts: ["one", "two"]), fingerprint: fingerprint)
+        let inside = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let released = Mutex<DispatchTimeoutResult?>(nil)
+        let writer = Thread {
+            try? store.writeTransaction { connection in
+                try connection.execute("UPDATE documents SET title = 'New' WHERE id = \(written.id)")
+                inside.signal()
+                // Without reader connections the reads below would wait for this transaction, which waits for them.
+                let result = release.wait(timeout: .now() + 30)
+                released.withLock { $0 = result }
+            }
+            inside.signal()
+        }
+        writer.start()
+        inside.wait()
+        #expect(try store.document(path: "a.md")?.title == "T", "the write in progress is not visible")
+        #expect(try store.chunks(documentID: written.id).count == 2)
+        #expect(try store.keywordSearch("two", limit: 5).map(\.documentID) == [written.id])
+        release.signal()
+        inside.wait()
+        #expect(released.withLock { $0 } == .success, "the reads did not wait for the write")
+        #expect(try store.document(path: "a.md")?.title == "New", "a committed write is seen by the next read")
     }
 
     @Test func removingADocumentRemovesItsChunksAndVectors() throws {

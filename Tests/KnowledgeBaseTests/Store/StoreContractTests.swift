@@ -188,6 +188,40 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func aLongQuestionHasOnlyItsRarestTermsCountedInFull(backend: StoreBackend) throws {
+        let scratch = try backend.makeStore()
+        defer { scratch.cleanUp() }
+        let store = scratch.store
+        let common = (0..<10).map { "common\($0)" }
+        for index in 0..<20 { try write(store, "common/\(index).md", [common.joined(separator: " ")]) }
+        let crash = try write(store, "alerts/crash.md", ["Pod is in CrashLoopBackOff state."])
+        // A pasted log: 70 words the runbooks never contain, one rare one and ten in every runbook.
+        let unknown = (0..<70).map { "unseen\($0)" }
+        let question = (unknown + ["CrashLoopBackOff"] + common).joined(separator: " ")
+        let limit = StoreLimits.keywordPostingBudget + 1
+
+        let terms = try store.queryTerms(question, countLimit: limit)
+        #expect(terms.count == 81 && terms.count > StoreLimits.countedQueryTerms)
+        let counts = Dictionary(uniqueKeysWithValues: terms.map { ($0.phrase, $0.chunkCount) })
+        #expect(unknown.allSatisfy { counts[$0] == 0 } && counts["crashloopbackoff"] == 1, "rare terms are exact")
+        #expect(common.allSatisfy { counts[$0] == limit },
+                "common terms past the rarest 64 are not counted in full, only known to be common")
+        let evidence = RefusalEvidence(topCosine: 1, terms: terms)
+        #expect(abs(evidence.termCoverage - 11.0 / 81.0) < 1e-9, "coverage still counts every term found")
+        #expect(try store.keywordSearch(terms: terms, limit: 5).first?.documentID == crash.id)
+
+        // Sixty unknown words and the rare one leave three of the 64 slots: the first three common words asked are
+        // counted exactly, the other seven only known to be common.
+        let words: [String] = Array(unknown.prefix(10)) + ["CrashLoopBackOff"] + common
+            + (10..<60).map { "common\($0)" }
+        let shorter = try store.queryTerms(words.joined(separator: " "), countLimit: limit)
+        #expect(shorter.count == 71)
+        #expect(shorter.filter { $0.chunkCount == 20 }.map(\.phrase) == Array(common.prefix(3)))
+        #expect(shorter.filter { $0.chunkCount == limit }.map(\.phrase) == Array(common.dropFirst(3)))
+        #expect(shorter.filter { $0.chunkCount == 0 }.count == 60)
+    }
+
+    @Test(arguments: StoreBackend.available)
     func aReindexStagesVectorsThenSwitchesInOneStep(backend: StoreBackend) throws {
         let scratch = try backend.makeStore()
         defer { scratch.cleanUp() }

@@ -1,22 +1,22 @@
 import Foundation
 
 extension PostgresStore {
-    public func queryTerms(_ question: String, countLimit: Int) throws -> [QueryTerm] {
-        let phrases = FullText.phrases(question).map { ($0, PostgresText.words($0)) }
-        let searchable = phrases.filter { !$0.1.isEmpty }
-        guard !searchable.isEmpty else { return phrases.map { QueryTerm(phrase: $0.0, chunkCount: 0) } }
+    public func termCounts(_ phrases: [String], countLimit: Int) throws -> [Int] {
+        let searchable = phrases.enumerated().map { ($0.offset, PostgresText.words($0.element)) }
+            .filter { !$0.1.isEmpty }
+        var counts = [Int](repeating: 0, count: phrases.count)
+        guard !searchable.isEmpty else { return counts }
         // One statement (one round trip) counting every term, each only up to the limit.
         var values: [PostgresValue] = [.int(countLimit)]
-        var counts: [String] = []
+        var columns: [String] = []
         for (_, words) in searchable {
             values.append(.text(words))
-            counts.append("(SELECT count(*) FROM (SELECT 1 FROM chunks WHERE terms @@ phraseto_tsquery('simple', "
+            columns.append("(SELECT count(*) FROM (SELECT 1 FROM chunks WHERE terms @@ phraseto_tsquery('simple', "
                 + "$\(values.count)) LIMIT $1) s)")
         }
-        let row = try withConnection { try $0.query("SELECT " + counts.joined(separator: ", "), values) }
-        var found: [String: Int] = [:]
-        for (column, term) in searchable.enumerated() { found[term.0] = Int(row.int(0, column)) }
-        return phrases.map { QueryTerm(phrase: $0.0, chunkCount: found[$0.0] ?? 0) }
+        let row = try withConnection { try $0.query("SELECT " + columns.joined(separator: ", "), values) }
+        for (column, term) in searchable.enumerated() { counts[term.0] = Int(row.int(0, column)) }
+        return counts
     }
 
     /// BM25's term weighting over PostgreSQL's full-text index: each kept term contributes its inverse document
