@@ -99,6 +99,7 @@ struct DocumentRouteTests {
         (#"{"path":"a/../../b.md","content":"x"}"#, "\"..\""),
         (#"{"path":"/abs.md","content":"x"}"#, "relative"),
         (#"{"path":"nul\u0000.md","content":"x"}"#, "NUL"),
+        (#"{"path":"nul.md","content":"visible\u0000hidden"}"#, "NUL character"),
         (#"{"path":"","content":"x"}"#, "must not be empty"),
         (#"{"path":"a.md","content":"x","format":"pdf"}"#, "\"markdown\" or \"text\""),
         (#"{"path":"a.md","content":"x","metadata":[1,2]}"#, "JSON object"),

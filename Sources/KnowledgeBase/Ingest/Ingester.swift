@@ -194,6 +194,11 @@ public struct Ingester: Sendable {
                  title: String? = nil, metadata: String = "{}", file: SourceFile, fingerprint: EmbeddingFingerprint)
         throws -> Preparation
     {
+        // Refused before anything is embedded: the store would refuse it anyway, and a NUL cut text short in tools.
+        if text.utf8.contains(0) {
+            return .skipped("\(path): the content contains a NUL character (U+0000), which a runbook never needs; "
+                + "remove it and send the document again")
+        }
         // YAML front matter becomes the document's metadata (keys given with the request win); the body keeps
         // its line numbers, so citations still point at the file's lines.
         var body = text
