@@ -61,9 +61,11 @@ struct PostgresReplicaTests {
         let before = try replica.loadedIndex()
         let oldChunks = try replica.store.chunks(documentID: try #require(try replica.store.document(path: "disk.md")).id)
 
-        // The test holds the feed lock, so the writer stops at its last statement, with its new chunks written.
+        // The test holds this schema's feed lock, so the writer stops at its last statement, with its new chunks
+        // written. Anything else in the database (other tests' schemas) is free to go on.
+        let schema = try PostgresURL(url).schema
         let lock = try PostgresTestDatabase.connection(url)
-        try lock.query("SELECT pg_advisory_lock($1)", [.integer(PostgresSchema.feedLock)])
+        try lock.query("SELECT pg_advisory_lock(\(PostgresSchema.feedLock), hashtext($1))", [.text(schema)])
         try writeFiles(["disk.md": "# Disk\n## Fix\nHALFWRITTEN one.\n## Check\nHALFWRITTEN two.\n## Escalate\nHALFWRITTEN three."],
                        under: root)
         let writer = Process()
@@ -72,19 +74,21 @@ struct PostgresReplicaTests {
         writer.standardOutput = FileHandle.nullDevice
         writer.standardError = FileHandle.nullDevice
         try writer.run()
+        defer { if writer.isRunning { kill(writer.processIdentifier, SIGKILL) } }
+        var backend: Int64 = 0
         try await eventually("the writer waits for the feed lock inside its transaction") {
-            try lock.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").int(0, 0) == 1
+            let waiting = try lock.query("SELECT pid FROM pg_locks WHERE \(PostgresSchema.locks(PostgresSchema.feedLock)) AND NOT granted",
+                                         [.text(schema)])
+            if waiting.rows == 1 { backend = waiting.int(0, 0) }
+            return waiting.rows == 1
         }
         let staged = try lock.query("SELECT count(*) FROM chunks WHERE text LIKE '%HALFWRITTEN%'").int(0, 0)
         #expect(staged == 0, "another session never sees uncommitted chunks")
         kill(writer.processIdentifier, SIGKILL)
         writer.waitUntilExit()
-        try lock.query("SELECT pg_advisory_unlock($1)", [.integer(PostgresSchema.feedLock)])
-        try await eventually("the killed writer's transaction is rolled back") {
-            try lock.query("""
-                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'kb'
-                AND state <> 'idle' AND pid <> pg_backend_pid()
-                """).int(0, 0) == 0
+        try lock.query("SELECT pg_advisory_unlock(\(PostgresSchema.feedLock), hashtext($1))", [.text(schema)])
+        try await eventually("the killed writer's session ends and its transaction is rolled back") {
+            try lock.query("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", [.integer(backend)]).int(0, 0) == 0
         }
 
         let after = try replica.store.chunks(documentID: try #require(try replica.store.document(path: "disk.md")).id)
@@ -97,6 +101,43 @@ struct PostgresReplicaTests {
         // The next writer is not blocked by anything the killed one left.
         #expect(try CLITests().kb(["ingest", root.path], store: url).status == 0)
         #expect(try replica.store.chunks(documentID: try #require(try replica.store.document(path: "disk.md")).id).count == 3)
+    }
+
+    /// Knowledge bases in different schemas of one database: a writer stuck inside its transaction in one (holding
+    /// that schema's feed lock) does not hold up a write to the other.
+    @Test func aWriterInOneSchemaDoesNotWaitForAnother() async throws {
+        let (busy, free) = (PostgresTestDatabase.freshURL(), PostgresTestDatabase.freshURL())
+        defer { PostgresTestDatabase.drop(busy); PostgresTestDatabase.drop(free) }
+        let busyStore = try PostgresStore(url: busy)
+        let freeStore = try PostgresStore(url: free)
+        // The test locks the busy schema's feed table, so its writer stops after taking the feed lock.
+        let lock = try PostgresTestDatabase.connection(busy)
+        try lock.execute("BEGIN; LOCK TABLE changes IN EXCLUSIVE MODE")
+        defer { try? lock.execute("ROLLBACK") }
+        let (fingerprint, dns, disk) = (fingerprint, document("dns.md", ["flush the cache"]), document("disk.md", ["rotate the logs"]))
+        let stuck = onThread { try busyStore.write(dns, fingerprint: fingerprint) }
+        var busyBackend: Int64 = 0
+        try await eventually("the busy schema's writer waits inside its transaction") {
+            let waiting = try lock.query(
+                "SELECT pid FROM pg_locks WHERE locktype = 'relation' AND relation = 'changes'::regclass AND NOT granted")
+            if waiting.rows == 1 { busyBackend = waiting.int(0, 0) }
+            return waiting.rows == 1
+        }
+
+        let written = onThread { try freeStore.write(disk, fingerprint: fingerprint) }
+        var freeDone = false
+        try await eventually("the other schema's write commits, or waits for the busy writer") {
+            freeDone = try freeStore.document(path: "disk.md") != nil
+            // pg_locks, not pg_stat_activity: this session is in a transaction, which sees a snapshot of the latter.
+            let heldUp = try lock.query("SELECT count(*) FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))",
+                                        [.integer(busyBackend)]).int(0, 0)
+            return freeDone || heldUp > 0
+        }
+        #expect(freeDone, "the other schema's writer waited for this schema's writer")
+        try lock.execute("ROLLBACK")
+        _ = try await stuck.value
+        _ = try await written.value
+        #expect(try busyStore.document(path: "dns.md") != nil)
     }
 
     @Test func replicasStartingTogetherMigrateOnce() async throws {

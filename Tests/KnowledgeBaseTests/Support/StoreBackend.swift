@@ -72,3 +72,13 @@ struct ScratchStore {
     var location: String
     var cleanUp: () -> Void
 }
+
+/// Runs blocking `body` (a store call that may wait on a lock) on a thread of its own, so a wait never takes one of
+/// the few threads of Swift's cooperative pool that the test itself needs to go on.
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) -> Task<T, any Error> {
+    Task {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+}

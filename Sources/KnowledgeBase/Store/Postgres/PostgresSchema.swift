@@ -6,10 +6,13 @@
 /// feed's sequence numbers are handed out in commit order: a follower reading `seq > n` never skips a change that
 /// commits late. The lock is held to the end of the writing transaction, which serialises writers; a document write
 /// is a few milliseconds, and readers never wait for it.
+///
+/// Both locks are per schema (the two-key form: purpose, `hashtext(schema)`), so knowledge bases sharing a database
+/// never wait for each other's writers or migrations.
 enum PostgresSchema {
-    /// Advisory lock keys ("kb" + purpose).
-    static let migrationLock: Int64 = 0x6B62_0001
-    static let feedLock: Int64 = 0x6B62_0002
+    /// First advisory lock key ("kb" + purpose); the second is `hashtext` of the schema name.
+    static let migrationLock: Int32 = 0x6B62_0001
+    static let feedLock: Int32 = 0x6B62_0002
     /// `NOTIFY` channel of the change feed (payload: the sequence), one per schema.
     static func channel(schema: String) -> String { "kb_changes_\(schema)" }
 
@@ -128,7 +131,24 @@ enum PostgresSchema {
         CREATE TRIGGER fingerprint_changed AFTER INSERT OR UPDATE ON kb_meta
             FOR EACH ROW EXECUTE FUNCTION kb_fingerprint_changed();
         """,
+        // 2: the feed lock was one key for the whole database, so writers to different schemas waited for each other.
+        """
+        CREATE OR REPLACE FUNCTION kb_record_change(change_kind text, document bigint) RETURNS void LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+        DECLARE
+            sequence bigint;
+        BEGIN
+            PERFORM pg_advisory_xact_lock(\(feedLock), hashtext(current_schema()));
+            INSERT INTO changes(kind, document_id, at_ms) VALUES (change_kind, document, kb_now_ms())
+                RETURNING seq INTO sequence;
+            PERFORM pg_notify('kb_changes_' || current_schema(), sequence::text);
+        END $$;
+        """,
     ]
+
+    /// `pg_locks` rows of schema `schema`'s lock `key`, for `WHERE` clauses (the schema as parameter `$1`).
+    static func locks(_ key: Int32) -> String {
+        "locktype = 'advisory' AND classid = \(key) AND objid = hashtext($1)::oid AND objsubid = 2"
+    }
 
     static var currentVersion: Int { migrations.count }
 }

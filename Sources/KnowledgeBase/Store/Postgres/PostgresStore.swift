@@ -37,7 +37,7 @@ public final class PostgresStore: KnowledgeStore, @unchecked Sendable {
 
     private func migrate(_ connection: PostgresConnection, create: Bool) throws {
         try connection.transaction {
-            try connection.query("SELECT pg_advisory_xact_lock($1)", [.integer(PostgresSchema.migrationLock)])
+            try connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock), hashtext($1))", [.text(schema)])
             let tables = try connection.query(
                 "SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename", [.text(schema)])
             let names = (0..<tables.rows).map { tables.text($0, 0) }
