@@ -41,24 +41,51 @@ public struct BatchEmbedder: Sendable {
         return results.map { $0! }
     }
 
+    /// A text any embedding model embeds: when it fails too, the server is failing, not the batch's texts.
+    static let controlText = "kb embedding probe"
+
     /// Embeds one batch; on a non-fatal failure splits it in halves and tries each, down to single texts.
+    ///
+    /// Before splitting, one request with a harmless control text tells a failing server from a failing text: when
+    /// it fails as well, every split would fail the same way, so the batch stops at once with
+    /// `EmbeddingError.serverFailing` instead of sending one request per text.
+    /// - Throws: fatal `EmbeddingError`s, `.serverFailing`, and errors that are not `EmbeddingError`s
+    ///   (cancellation, a full blocking pool), none of which a split can cure.
     public func embedIsolating(_ items: [(label: String, text: String)]) async throws
         -> [Result<[Float], EmbeddingError>]
     {
         guard !items.isEmpty else { return [] }
         do {
             return try await client.embed(items.map(\.text)).map { .success($0) }
-        } catch let error as EmbeddingError where error.isFatal {
-            throw error
-        } catch {
-            if items.count == 1 {
-                let label = items[0].label.isEmpty ? "text" : items[0].label
-                return [.failure(.input(label: label, underlying: "\(error)"))]
+        } catch let error as EmbeddingError where !error.isFatal {
+            do {
+                _ = try await client.embed([Self.controlText])
+            } catch let control as EmbeddingError where !control.isFatal {
+                throw EmbeddingError.serverFailing(batch: "\(error)", control: "\(control)")
             }
+            if items.count == 1 { return [failure(items[0], error)] }
             let middle = items.count / 2
-            let first = try await embedIsolating(Array(items[..<middle]))
-            let second = try await embedIsolating(Array(items[middle...]))
+            let first = try await bisecting(Array(items[..<middle]))
+            let second = try await bisecting(Array(items[middle...]))
             return first + second
         }
+    }
+
+    // Splits without the control request: the server has already been shown to work.
+    private func bisecting(_ items: [(label: String, text: String)]) async throws -> [Result<[Float], EmbeddingError>] {
+        guard !items.isEmpty else { return [] }
+        do {
+            return try await client.embed(items.map(\.text)).map { .success($0) }
+        } catch let error as EmbeddingError where !error.isFatal {
+            if items.count == 1 { return [failure(items[0], error)] }
+            let middle = items.count / 2
+            let first = try await bisecting(Array(items[..<middle]))
+            let second = try await bisecting(Array(items[middle...]))
+            return first + second
+        }
+    }
+
+    private func failure(_ item: (label: String, text: String), _ error: EmbeddingError) -> Result<[Float], EmbeddingError> {
+        .failure(.input(label: item.label.isEmpty ? "text" : item.label, underlying: "\(error)"))
     }
 }

@@ -32,6 +32,8 @@ public enum EmbeddingError: Error, Sendable, CustomStringConvertible {
     case dimensionMismatch(expected: Int, got: Int)
     /// A chunk that kept failing on its own after its batch was split.
     case input(label: String, underlying: String)
+    /// A batch failed and so did one harmless control text: the server fails every request, whatever the input.
+    case serverFailing(batch: String, control: String)
 
     public var description: String {
         switch self {
@@ -51,13 +53,17 @@ public enum EmbeddingError: Error, Sendable, CustomStringConvertible {
             return "the embedder returned \(got)-dimensional vectors, but \(expected) were expected"
         case .input(let label, let underlying):
             return "\(label): \(underlying)"
+        case .serverFailing(let batch, let control):
+            return "the embedder fails every request, not just this batch's texts: \(batch); a one-word control "
+                + "request failed too (\(control)). Stopped instead of trying each text alone; check the embedder's "
+                + "logs, then run again."
         }
     }
 
     /// Failures that no retry or split will cure: the run stops instead of trying every chunk.
     public var isFatal: Bool {
         switch self {
-        case .unreachable, .modelNotFound, .dimensionMismatch: return true
+        case .unreachable, .modelNotFound, .dimensionMismatch, .serverFailing: return true
         case .http(let status, _, _): return status == 401 || status == 403
         case .timedOut, .invalidResponse, .input: return false
         }

@@ -167,6 +167,23 @@ struct OllamaClientTests {
         }
     }
 
+    @Test func aServerThatFailsEveryRequestStopsTheBatchInsteadOfBisectingIt() async throws {
+        // Not retryable, and not about any one text: the model runner is broken.
+        let server = try FakeHTTPServer { _ in .json(["error": "llama runner process has terminated"], status: 400) }
+        defer { server.stop() }
+        let ollama = OllamaClient(configuration: OllamaConfiguration(host: server.url, api: .embed, batchSize: 8,
+                                                                     maxConcurrentRequests: 1, retries: 0),
+                                  logger: quietLogger)
+        let items = (0..<16).map { (label: "doc.md › section \($0)", text: "text \($0)") }
+        await #expect { _ = try await BatchEmbedder(client: ollama).embed(items) } throws: { error in
+            guard case EmbeddingError.serverFailing = error else { return false }
+            return (error as? EmbeddingError)?.isFatal == true && "\(error)".contains("llama runner process")
+        }
+        // The first batch and one control text; bisecting would have sent 15 requests for each batch of 8.
+        #expect(server.requests.count == 2, "\(server.requests.map { $0.json["input"] ?? "" })")
+        #expect(server.requests.last?.json["input"] as? [String] == [BatchEmbedder.controlText])
+    }
+
     @Test func keepsAtMostTheConfiguredRequestsInFlight() async throws {
         let inFlight = Atomic<Int>(0)
         let peak = Atomic<Int>(0)

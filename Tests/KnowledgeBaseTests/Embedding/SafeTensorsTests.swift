@@ -68,6 +68,10 @@ struct SafeTensorsTests {
         (SafeTensorsTests.file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
                                    + #""b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
                                data: Array(repeating: 0, count: 12)), "overlap"),
+        // Every dimension is below 2^31, but their product overflows 64 bits (this trapped before).
+        (SafeTensorsTests.file(header: #"{"w":{"dtype":"F32","shape":[2147483647,2147483647,2147483647],"#
+                                   + #""data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]),
+         "does not fit in 64 bits"),
     ])
     func corruptFilesAreRejectedWithAReason(bytes: Data, reason: String) {
         let message = Self.failure { _ = try SafeTensors(data: bytes, source: "/models/model.safetensors") }

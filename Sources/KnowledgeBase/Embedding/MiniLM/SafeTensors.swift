@@ -102,7 +102,16 @@ struct SafeTensors {
                 throw corrupt("tensor \"\(name)\" ends at byte \(offsets[1]) of the data, but the file holds only "
                     + "\(dataSize) bytes of data (truncated)")
             }
-            let expected = shape.reduce(width, *)
+            // Each dimension is below 2^31, but their product need not fit in an Int: multiply with a check.
+            var product: Int? = width
+            for dimension in shape {
+                guard let soFar = product else { break }
+                let (next, overflow) = soFar.multipliedReportingOverflow(by: dimension)
+                product = overflow ? nil : next
+            }
+            guard let expected = product else {
+                throw corrupt("tensor \"\(name)\" has shape \(shape), whose size in bytes does not fit in 64 bits")
+            }
             guard offsets[1] - offsets[0] == expected else {
                 throw corrupt("tensor \"\(name)\" (\(dtype), shape \(shape)) needs \(expected) bytes but its "
                     + "data_offsets span \(offsets[1] - offsets[0])")
