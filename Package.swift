@@ -86,6 +86,11 @@ let package = Package(
             name: "KnowledgeBaseMCPTests",
             dependencies: ["KnowledgeBaseMCP", .product(name: "MCP", package: "swift-sdk")]
         ),
+        // The kb command's own logic (the chat line editor), through @testable import of the executable.
+        .testTarget(
+            name: "kbTests",
+            dependencies: ["kb"]
+        ),
         .testTarget(
             name: "KnowledgeBaseServerTests",
             dependencies: [
