@@ -65,6 +65,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // The web page, as real files (lint them: `node --check Sources/KnowledgeBaseServer/Web/app.js`).
+            resources: [
+                .embedInCode("Web/index.html"),
+                .embedInCode("Web/app.css"),
+                .embedInCode("Web/app.js"),
             ]
         ),
         .executableTarget(
