@@ -273,11 +273,20 @@ def renderer_checks(page):
         out.hrefs = [...d.querySelectorAll('a')].map((a) => a.getAttribute('href'));
         out.resolved = [kb.resolvePath('platform/disk-full.md', '../network/dns.md'), kb.resolvePath('a/b.md', './c.md'),
                         kb.resolvePath('a.md', '../../../x.md')];
+        d = html('| Path | Usual cause |\\n|---|--:|\\n| `/var/log` | logrotate `a|b` |\\n| <img src=x onerror=alert(1)> | x \\\\| y |\\n\\nafter');
+        out.table = {heads: [...d.querySelectorAll('thead th')].map((c) => c.textContent),
+                     cells: [...d.querySelectorAll('tbody td')].map((c) => c.textContent),
+                     align: d.querySelector('th[data-align="right"]') !== null, img: d.querySelectorAll('img').length,
+                     after: d.querySelector('.table-wrap + p') && d.querySelector('.table-wrap + p').textContent};
         return out;""")
     check(more["copy"] == 1 and more["copyType"] == "button", "Markdown: a fenced code block gets a copy button")
     check(more["targets"] == ["../network/dns.md", "dns.md"] and more["blocked"] == 5 and set(more["hrefs"]) == {"#runbook"},
           f"relative runbook links become in-page links; absolute, protocol-relative, javascript: and image links stay text {more}")
     check(more["resolved"] == ["network/dns.md", "a/c.md", "x.md"], f"relative links resolve against the document's path {more['resolved']}")
+    table = more["table"]
+    check(table["heads"] == ["Path", "Usual cause"] and table["cells"] == ["/var/log", "logrotate a|b", "<img src=x onerror=alert(1)>", "x | y"]
+          and table["align"] and table["img"] == 0 and table["after"] == "after",
+          f"Markdown: a table, with | inside code and escaped, alignment, and markup in a cell as text {table}")
 
 
 def api_json(base, method, path, body=None, token=None):

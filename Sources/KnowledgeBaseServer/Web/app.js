@@ -45,6 +45,7 @@
     const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
     const RULE = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
     const QUOTE = /^ {0,3}>/;
+    const TABLE_DELIMITER = /^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
     const CITATION = /\[(\d{1,4}(?:\s*[,-]\s*\d{1,4})*)\]/g;
 
     /** The URL when it is an absolute http(s) URL, else null: javascript:, data:, relative and odd URLs stay text. */
@@ -111,6 +112,11 @@
           i++;
           continue;
         }
+        if (line.includes('|') && i + 1 < lines.length && lines[i + 1].includes('-') && TABLE_DELIMITER.test(lines[i + 1])
+            && cells(line).length === cells(lines[i + 1]).length) {
+          i = table(lines, i, parent, options);
+          continue;
+        }
         if (RULE.test(line)) { parent.append(el('hr')); i++; continue; }
         if (QUOTE.test(line)) {
           const body = [];
@@ -127,6 +133,37 @@
         inline(paragraph.join('\n'), p, options);
         parent.append(p);
       }
+    }
+
+    /** The cells of a table row: split on | outside code spans, without the outer pipes. */
+    function cells(line) {
+      const result = [];
+      let cell = '', code = false;
+      const text = line.trim().replace(/^\|/, '').replace(/(^|[^\\])\|$/, '$1');
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (c === '\\' && text[i + 1] === '|') { cell += '|'; i++; continue; }
+        if (c === '`') code = !code;
+        if (c === '|' && !code) { result.push(cell.trim()); cell = ''; continue; }
+        cell += c;
+      }
+      result.push(cell.trim());
+      return result;
+    }
+
+    /** A GFM table: a header row, the delimiter row, then rows until a blank line or a line without |. */
+    function table(lines, i, parent, options) {
+      const header = cells(lines[i]);
+      const aligns = cells(lines[i + 1]).map((d) => (d.endsWith(':') ? (d.startsWith(':') ? 'center' : 'right') : d.startsWith(':') ? 'left' : null));
+      const row = (values, tag) => el('tr', null, ...header.map((_, column) => {
+        const cell = el(tag, aligns[column] ? { 'data-align': aligns[column] } : null);
+        inline(values[column] || '', cell, options);
+        return cell;
+      }));
+      const body = el('tbody');
+      for (i += 2; i < lines.length && !isBlank(lines[i]) && lines[i].includes('|'); i++) body.append(row(cells(lines[i]), 'td'));
+      parent.append(el('div', { class: 'table-wrap' }, el('table', null, el('thead', null, row(header, 'th')), body)));
+      return i;
     }
 
     function list(lines, i, parent, options) {
