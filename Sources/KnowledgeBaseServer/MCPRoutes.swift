@@ -31,12 +31,7 @@ struct MCPRoutes: Sendable {
         let limit = dependencies.configuration.maxQueryBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw Self.tooLarge(limit) }
         var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw Self.tooLarge(limit)
-        }
+        let body = try await RequestBody.collect(&request, upTo: limit, tooLarge: Self.tooLarge(limit))
         var headers: [String: String] = [:]
         for field in request.headers {
             let name = field.name.canonicalName
