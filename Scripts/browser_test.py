@@ -449,8 +449,8 @@ def run(args):
         page.find("#api-token").send_keys("wrong-token")
         page.find("#upload-files").send_keys(upload)
         page.find("#upload-button").click()
-        page.wait("the second upload result", lambda: "forbidden" in page.find("#upload-results").text)
-        check(True, "a wrong token gets the API's forbidden error")
+        page.wait("the second upload result", lambda: "not valid" in page.find("#upload-results").text)
+        check(True, "a wrong token gets the API's invalid-token error")
         page.find("#api-token").clear()
         page.find("#api-token").send_keys(TOKEN)
         check(page.js("return sessionStorage.getItem('kb.apiToken')") == TOKEN and page.js("return localStorage.length") == 0,

@@ -10,8 +10,7 @@ import MCP
 /// Each request gets a server of its own, so any replica behind a load balancer can answer any request and
 /// concurrent clients never share JSON-RPC ids. Without sessions there is no server-to-client stream: `GET` and
 /// `DELETE` answer 405, as the transport's specification allows. The read token is required like on every read
-/// route; on a loopback address Host and Origin must be local (the SDK's DNS-rebinding check), elsewhere a
-/// browser's cross-origin request is refused.
+/// route; `Host` and `Origin` are checked for every route by `HostCheckMiddleware` (DNS rebinding, other sites).
 struct MCPRoutes: Sendable {
     let dependencies: ServerDependencies
 
@@ -76,35 +75,13 @@ struct MCPRoutes: Sendable {
     }
 
     var validationPipeline: any HTTPRequestValidationPipeline {
-        let origin: any HTTPRequestValidator = dependencies.configuration.isLoopback
-            ? Self.localOnly : SameOriginValidator()
-        return StandardValidationPipeline(validators: [
-            origin, AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
+        StandardValidationPipeline(validators: [
+            AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
         ])
     }
-
-    /// The SDK's `OriginValidator.localhost()`, also accepting a local host named without a port (port 80).
-    static let localOnly: OriginValidator = {
-        let hosts = ["127.0.0.1", "localhost", "[::1]"]
-        return OriginValidator(allowedHosts: hosts + hosts.map { "\($0):*" },
-                               allowedOrigins: hosts.flatMap { ["http://\($0)", "http://\($0):*"] })
-    }()
 
     static func tooLarge(_ limit: Int) -> APIError {
         APIError(.contentTooLarge, code: "body_too_large", "the MCP message is larger than \(limit) bytes "
             + "(--max-query-bytes)")
-    }
-}
-
-/// Refuses a request whose `Origin` is not the host it was sent to (a web page of another site calling the server).
-struct SameOriginValidator: HTTPRequestValidator {
-    func validate(_ request: MCP.HTTPRequest, context: HTTPValidationContext) -> MCP.HTTPResponse? {
-        guard let origin = request.header("Origin") else { return nil }
-        let host = request.header("Host") ?? ""
-        let originHost = origin.split(separator: "://", maxSplits: 1).last.map(String.init) ?? origin
-        guard !host.isEmpty, originHost.lowercased() == host.lowercased() else {
-            return .error(statusCode: 403, .invalidRequest("Forbidden: Origin \(origin) is not this server"))
-        }
-        return nil
     }
 }

@@ -70,7 +70,7 @@ enum WebPage {
         aria-describedby="token-hint">
       <button type="button" id="token-forget">Forget</button>
     </div>
-    <p id="token-hint" class="hint">Needed to upload and delete (the server's <code>KB_API_TOKEN</code>). Kept in this tab only (sessionStorage) and sent to this server alone.</p>
+    <p id="token-hint" class="hint">Needed to upload and delete: the server's <code>KB_API_TOKEN</code>, or the token <code>kb serve</code> generated (it says where on start, e.g. <code>kb.sqlite.write-token</code>). Kept in this tab only (sessionStorage) and sent to this server alone.</p>
   </form>
   <form id="upload-form" class="card upload-form">
     <label for="upload-files">Add runbooks (.md or .txt)</label>
