@@ -67,6 +67,12 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // The web page, as real files (lint them: `node --check Sources/KnowledgeBaseServer/Web/app.js`).
+            resources: [
+                .embedInCode("Web/index.html"),
+                .embedInCode("Web/app.css"),
+                .embedInCode("Web/app.js"),
             ]
         ),
         .executableTarget(
@@ -87,6 +93,11 @@ let package = Package(
         .testTarget(
             name: "KnowledgeBaseMCPTests",
             dependencies: ["KnowledgeBaseMCP", .product(name: "MCP", package: "swift-sdk")]
+        ),
+        // The kb command's own logic (the chat line editor), through @testable import of the executable.
+        .testTarget(
+            name: "kbTests",
+            dependencies: ["kb"]
         ),
         .testTarget(
             name: "KnowledgeBaseServerTests",
