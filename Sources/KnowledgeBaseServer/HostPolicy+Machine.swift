@@ -12,7 +12,7 @@ extension HostPolicy {
         var names: [String] = []
         var buffer = [CChar](repeating: 0, count: 256)
         if gethostname(&buffer, buffer.count) == 0 {
-            let name = String(cString: buffer)
+            let name = Self.string(buffer)
             names.append(name)
             if let short = name.split(separator: ".").first { names.append(String(short)) }
         }
@@ -28,9 +28,15 @@ extension HostPolicy {
             let length = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
             var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             if getnameinfo(address, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 {
-                names.append(String(cString: host))
+                names.append(Self.string(host))
             }
         }
         return names
+    }
+
+    /// A NUL-terminated C buffer as a String.
+    private static func string(_ buffer: [CChar]) -> String {
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

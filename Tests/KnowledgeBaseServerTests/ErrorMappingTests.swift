@@ -17,6 +17,16 @@ struct LeakyEmbedder: EmbeddingClient {
     func embed(_ texts: [String]) async throws -> [[Float]] { throw error }
 }
 
+/// A chat model that sends one token, then fails with an error of no kb type.
+struct LeakyChat: ChatClient {
+    func chat(model: String, messages: [ChatMessage]) -> AsyncThrowingStream<ChatEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            continuation.yield(.token("Rotate "))
+            continuation.finish(throwing: LeakyEmbedder.Failure())
+        }
+    }
+}
+
 struct ErrorMappingTests {
     static let secrets = ["/srv/secret", "SELECT", "minilm.safetensors", "10.9.8.7", "kb.sqlite"]
 
@@ -91,6 +101,26 @@ struct ErrorMappingTests {
                 #expect(checks["database"]?.hasPrefix("ok") == true)
                 expectNoSecrets(ready.text)
             }
+        }
+    }
+
+    @Test func aStreamThatFailsMidwaySaysOnlyTheRequestID() async throws {
+        let server = try await TestServer(toolChat: LeakyChat())
+        defer { server.cleanUp() }
+        try await server.application.test(.router) { client in
+            let ask = try await client.send(.post, "/v1/ask", json: #"{"question":"rotate the logs"}"#,
+                                            headers: [.requestID: "req-7"])
+            #expect(ask.status == .ok)
+            let last = try #require(ask.text.split(separator: "\n").last.map(String.init))
+            #expect(last.contains(#""type":"error""#) && last.contains("see the server log for request req-7"), "\(last)")
+            expectNoSecrets(ask.text)
+
+            let chat = try await client.send(.post, "/v1/chat/completions",
+                                             json: #"{"model":"kb","stream":true,"messages":[{"role":"user","content":"rotate the logs"}]}"#,
+                                             headers: [.requestID: "req-8"])
+            #expect(chat.status == .ok)
+            #expect(chat.text.contains("see the server log for request req-8"), "\(chat.text)")
+            expectNoSecrets(chat.text)
         }
     }
 }
