@@ -1,6 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The commit `kb --version` names: KB_BUILD_COMMIT from the build's environment (Scripts/package sets it from
+// `git rev-parse`), else "unknown". The environment is part of SwiftPM's manifest cache key, so a change rebuilds;
+// Context.gitInformation is not (it goes stale after a commit until the manifest changes), so it is not used.
+let buildCommit = Context.environment["KB_BUILD_COMMIT"].flatMap { commit in
+    commit.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." } && !commit.isEmpty ? commit : nil
+} ?? "unknown"
+
 let package = Package(
     name: "kb",
     platforms: [.macOS(.v15)],
@@ -40,6 +47,8 @@ let package = Package(
         ),
         // Half-precision index kernels in C: AVX2 + FMA + F16C chosen at run time, a portable loop elsewhere.
         .target(name: "CKernels"),
+        // The build commit for `kb --version`, as a C define so it can come from the manifest.
+        .target(name: "CBuildInfo", cSettings: [.define("KB_BUILD_COMMIT", to: "\"\(buildCommit)\"")]),
         .target(
             name: "KnowledgeBase",
             dependencies: [
@@ -78,6 +87,7 @@ let package = Package(
         .executableTarget(
             name: "kb",
             dependencies: [
+                "CBuildInfo",
                 "KnowledgeBase",
                 "KnowledgeBaseServer",
                 "KnowledgeBaseMCP",

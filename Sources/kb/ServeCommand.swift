@@ -123,6 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
                                               chunker: Chunker(options: options), configuration: configuration,
                                               logger: logger, templates: templates)
         logger.info("kb serve starting", metadata: [
+            "kb.version": "\(BuildInfo.version)", "kb.commit": "\(BuildInfo.commit)",
             "server.address": "\(host):\(port)", "db.path": "\(catalog.store.location)",
             "embedder": "\(embedder.kind) \(embedder.model)", "auth.writes": "\(configuration.apiToken != nil)",
             "auth.reads": "\(configuration.readToken != nil)",
