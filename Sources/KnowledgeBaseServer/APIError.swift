@@ -76,6 +76,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             return APIError(.badGateway, code: "embedder_error", error.description)
         case let error as ChatError:
             return chat(error)
+        case let error as BlockingPoolError:
+            return error.apiError
         case let error as StoreError:
             if case .invalidInput(let message) = error { return .badRequest(message) }
             return APIError(.internalServerError, code: "store_error", error.description)
