@@ -19,7 +19,8 @@ struct HealthRoutes: Sendable {
         router.restrict("/metrics", to: [.get, .head])
     }
 
-    /// Ready when the database answers, the index is loaded and the embedder answers a probe.
+    /// Ready when the database answers, the index is loaded and the embedder answers a probe (at most one in flight,
+    /// its outcome reused for `readinessCache`: see `EmbedderProbe`).
     func readiness() async throws -> Response {
         var checks: [String: String] = [:]
         var ready = true
@@ -42,7 +43,7 @@ struct HealthRoutes: Sendable {
             ready = false
         }
         do {
-            _ = try await dependencies.embedder.embed(["readiness probe"])
+            try await dependencies.embedderProbe.check()
             checks["embedder"] = "ok (\(dependencies.embedder.kind) \(dependencies.embedder.model))"
         } catch {
             checks["embedder"] = notReady("embedder", error)

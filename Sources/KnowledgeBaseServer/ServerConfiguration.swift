@@ -1,3 +1,5 @@
+import KnowledgeBase
+
 /// Settings of `kb serve`, built once from flags and environment.
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -21,6 +23,13 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration? = .seconds(60)
     /// Offer the `ask_runbooks` MCP tool on `/mcp` (when a chat model was named with --chat-model or KB_CHAT_MODEL).
     public var offersAskTool = false
+    /// How long `/readyz` reuses the embedder probe's outcome, and how long one probe may take.
+    public var readinessCache: Duration = .seconds(2)
+    public var readinessTimeout: Duration = .seconds(5)
+    /// Caps on every answer (`--max-answer-tokens`, `--chat-timeout`).
+    public var answerLimits = AnswerLimits(maxTokens: 2048, timeout: .seconds(300))
+    /// Chat models clients may name besides `chatModel` (`--chat-models`, `KB_CHAT_MODELS`).
+    public var chatModels = ChatModelPolicy.onlyDefault
 
     public init(host: String = "127.0.0.1", port: Int = 8080, apiToken: String? = nil, readToken: String? = nil,
                 allowUnauthenticated: Bool = false, maxQueryBytes: Int = 16 * 1024,

@@ -31,9 +31,16 @@ struct ServeCommand: AsyncParsableCommand {
             POST /mcp is the MCP server (the tools and resources of `kb mcp`) over streamable HTTP, stateless, behind \
             the read token; `"agent": true` on /v1/ask lets the chat model call the runbook tools itself.
 
+            Every answer is capped: --max-answer-tokens (also sent to Ollama as num_predict) and --chat-timeout; an \
+            answer that reaches a cap ends with an error event naming it. Clients may only name the chat models of \
+            --chat-models (default: only --chat-model). Blocking calls run on bounded thread pools \
+            (--blocking-threads and --blocking-queue for the embedder, --max-answers for answer streams); when one is \
+            full the request gets 503 with Retry-After at once. /readyz probes the embedder at most once at a time \
+            and reuses the outcome for 2 s.
+
             Environment: KB_API_TOKEN (write token), KB_API_TOKEN_FILE, KB_READ_TOKEN (read token), \
             KB_READ_TOKEN_FILE, KB_ALLOWED_HOSTS (comma-separated), KB_CHAT_MODEL (chat model for \
-            /v1/ask and the model `kb` on /v1/chat/completions, default llama3.2), OLLAMA_HOST, KB_DB.
+            /v1/ask and the model `kb` on /v1/chat/completions, default llama3.2), KB_CHAT_MODELS, OLLAMA_HOST, KB_DB.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -84,6 +91,31 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Chat model for /v1/ask (env KB_CHAT_MODEL, default llama3.2).", valueName: "name"))
     var chatModel: String?
 
+    @Option(help: ArgumentHelp("Chat models clients may name in /v1/ask and /v1/chat/completions besides --chat-model, "
+                               + "comma-separated; * allows any (env KB_CHAT_MODELS; default: only --chat-model).",
+                               valueName: "a,b"))
+    var chatModels: String?
+
+    @Option(help: ArgumentHelp("Most tokens in one answer (sent to Ollama as num_predict); an answer that reaches it "
+                               + "ends with an error saying so.", valueName: "tokens"))
+    var maxAnswerTokens: Int = 2048
+
+    @Option(help: ArgumentHelp("Longest one answer may take, in seconds; then it is stopped with an error saying so.",
+                               valueName: "seconds"))
+    var chatTimeout: Double = 300
+
+    @Option(help: ArgumentHelp("Threads for blocking embedder calls (Ollama requests, built-in forward passes).",
+                               valueName: "count"))
+    var blockingThreads: Int = 16
+
+    @Option(help: ArgumentHelp("Embedder calls that may wait for a thread; past that a request gets 503 with "
+                               + "Retry-After at once.", valueName: "count"))
+    var blockingQueue: Int = 256
+
+    @Option(help: ArgumentHelp("Answers streamed from the chat model at once (one thread each); as many more wait, "
+                               + "past that 503 with Retry-After.", valueName: "count"))
+    var maxAnswers: Int = 32
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0–65535.") }
         guard maxQueryBytes >= 256 else { throw ValidationError("--max-query-bytes must be at least 256.") }
@@ -94,6 +126,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if readToken != nil && readTokenFile != nil {
             throw ValidationError("give either --read-token or --read-token-file, not both.")
+        }
+        guard (1...1024).contains(blockingThreads) else { throw ValidationError("--blocking-threads must be 1–1024.") }
+        guard (0...100_000).contains(blockingQueue) else { throw ValidationError("--blocking-queue must be 0–100000.") }
+        guard (1...1024).contains(maxAnswers) else { throw ValidationError("--max-answers must be 1–1024.") }
+        guard (1...1_000_000).contains(maxAnswerTokens) else {
+            throw ValidationError("--max-answer-tokens must be 1–1000000.")
+        }
+        guard chatTimeout >= 1, chatTimeout <= 86_400 else {
+            throw ValidationError("--chat-timeout must be 1–86400 seconds.")
         }
     }
 
@@ -109,15 +150,24 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.allowedHosts = allowedHosts
             + (environment["KB_ALLOWED_HOSTS"] ?? "").split(separator: ",").map { String($0) }
         configuration.idleTimeout = idleTimeout > 0 ? Duration.milliseconds(Int64(idleTimeout * 1000)) : nil
+        configuration.chatModels = ChatModelPolicy(list: chatModels ?? environment["KB_CHAT_MODELS"])
+        configuration.answerLimits = AnswerLimits(maxTokens: maxAnswerTokens,
+                                                  timeout: .milliseconds(Int64(chatTimeout * 1000)))
         if let problem = configuration.startupProblem() { throw CommandError(problem) }
         if configuration.apiToken == nil && configuration.isLoopback && !allowUnauthenticated {
             configuration.apiToken = try generatedWriteToken(environment, logger: logger)
         }
         let templates = try TemplateLibrary(directory: environment["KB_TEMPLATES"])
         let catalog = try global.openCatalog(logger: logger, create: create)
-        let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
+        // Two pools, so long answer streams never hold the threads that short embedding calls need.
+        let embedPool = BlockingPool(name: "kb-embed", threads: blockingThreads, queueLimit: blockingQueue,
+                                     advice: "start kb serve with more --blocking-threads or --blocking-queue")
+        let answerPool = BlockingPool(name: "kb-answer", threads: maxAnswers, queueLimit: maxAnswers,
+                                      advice: "start kb serve with more --max-answers")
+        let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger, pool: embedPool)
         try catalog.loadIndex()
-        let chat = OllamaChatClient(host: OllamaConfiguration.normaliseHost(environment["OLLAMA_HOST"]))
+        let chat = OllamaChatClient(host: OllamaConfiguration.normaliseHost(environment["OLLAMA_HOST"]),
+                                    pool: answerPool)
         let options = ChunkerOptions(contextTokens: embedder.contextTokens)
         let dependencies = ServerDependencies(catalog: catalog, embedder: embedder, chat: chat,
                                               chunker: Chunker(options: options), configuration: configuration,

@@ -103,7 +103,7 @@ struct ChatCompletionErrorTests {
     }
 
     @Test func anUnknownModelIsA404BeforeAnyStreamStarts() async throws {
-        let server = try await TestServer(chat: FakeChat(known: ["llama3.2"]))
+        let server = try await TestServer(configuration: .anyChatModel, chat: FakeChat(known: ["llama3.2"]))
         defer { server.cleanUp() }
         try await server.application.test(.router) { client in
             for stream in [false, true] {
@@ -119,7 +119,7 @@ struct ChatCompletionErrorTests {
     }
 
     @Test func modelsListsEveryChatModelGroundedAndPlain() async throws {
-        let server = try await TestServer(chat: FakeChat(installed: [ChatModelInfo(name: "llama3.2:latest", modified: 5),
+        let server = try await TestServer(configuration: .anyChatModel, chat: FakeChat(installed: [ChatModelInfo(name: "llama3.2:latest", modified: 5),
                                                                      ChatModelInfo(name: "qwen3:8b", modified: 6)]))
         defer { server.cleanUp() }
         try await server.application.test(.router) { client in
