@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
@@ -72,8 +73,15 @@ let package = Package(
                 "KnowledgeBaseMCP",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // The web page, as real files (lint them: `node --check Sources/KnowledgeBaseServer/Web/app.js`).
+            resources: [
+                .embedInCode("Web/index.html"),
+                .embedInCode("Web/app.css"),
+                .embedInCode("Web/app.js"),
             ]
         ),
         .executableTarget(
@@ -95,6 +103,11 @@ let package = Package(
         .testTarget(
             name: "KnowledgeBaseMCPTests",
             dependencies: ["KnowledgeBaseMCP", .product(name: "MCP", package: "swift-sdk")]
+        ),
+        // The kb command's own logic (the chat line editor), through @testable import of the executable.
+        .testTarget(
+            name: "kbTests",
+            dependencies: ["kb"]
         ),
         .testTarget(
             name: "KnowledgeBaseServerTests",

@@ -27,3 +27,13 @@ static inline CURLcode ccurl_setopt_write_function(CURL *handle, ccurl_write_cal
 static inline CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
+
+typedef int (*ccurl_xferinfo_callback)(void *context, curl_off_t download_total, curl_off_t download_now,
+                                       curl_off_t upload_total, curl_off_t upload_now);
+
+// Turns the progress callback on: `callback` gets `context` and returns non-zero to abort the transfer.
+static inline CURLcode ccurl_setopt_xferinfo(CURL *handle, ccurl_xferinfo_callback callback, void *context) {
+    curl_easy_setopt(handle, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(handle, CURLOPT_XFERINFODATA, context);
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);
+}

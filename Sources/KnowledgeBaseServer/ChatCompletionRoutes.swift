@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import KnowledgeBase
 
 /// OpenAI's `GET /v1/models` and `POST /v1/chat/completions`, with errors in OpenAI's shape.
@@ -14,7 +15,9 @@ struct ChatCompletionRoutes: Sendable {
         let openAI = router.group().add(middleware: OpenAIErrorMiddleware(logger: dependencies.logger))
         openAI.get("/v1/models") { request, _ in try await models(request) }
         openAI.restrict("/v1/models", to: [.get, .head])
-        openAI.post("/v1/chat/completions") { request, _ in try await completions(request) }
+        openAI.post("/v1/chat/completions") { request, context in
+            try await completions(request, requestID: context.requestID, channel: context.channel)
+        }
         openAI.restrict("/v1/chat/completions", to: [.post])
     }
 
@@ -30,10 +33,14 @@ struct ChatCompletionRoutes: Sendable {
         var data: [ModelJSON]
     }
 
-    /// The grounded `kb:<model>` entries first, then the plain Ollama models, each in Ollama's order.
+    /// The grounded `kb:<model>` entries first, then the plain Ollama models, each in Ollama's order; only the
+    /// models clients may name (`ChatModelPolicy`).
     func models(_ request: Request) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
-        let models = try await dependencies.chat.models()
+        let configuration = dependencies.configuration
+        let models = try await dependencies.chat.models().filter {
+            configuration.chatModels.allows($0.name, defaultModel: configuration.chatModel)
+        }
         let grounded = models.map {
             ModelJSON(id: ChatCompletionPlan.groundedPrefix + $0.name, created: $0.modified, owned_by: "kb")
         }
@@ -41,12 +48,17 @@ struct ChatCompletionRoutes: Sendable {
         return try jsonResponse(ModelList(data: grounded + plain))
     }
 
-    func completions(_ request: Request) async throws -> Response {
+    /// - Parameter channel: the client's connection; the answer stops (and Ollama's request with it) when it closes.
+    func completions(_ request: Request, requestID: String, channel: (any Channel)? = nil) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(ChatCompletionRequest.self, from: request,
                                              limit: dependencies.configuration.maxChatBytes,
                                              fields: ChatCompletionRequest.fields)
         let plan = try body.plan(defaultModel: dependencies.configuration.chatModel)
+        switch plan.mode {
+        case .grounded(let model, _, _, _), .passthrough(let model, _):
+            try dependencies.configuration.chatModels.check(model, defaultModel: dependencies.configuration.chatModel)
+        }
         let started = ContinuousClock.now
         let prepared: PreparedAnswer?
         let events: AsyncThrowingStream<ChatEvent, any Error>
@@ -58,10 +70,10 @@ struct ChatCompletionRoutes: Sendable {
             events = dependencies.answerEngine.stream(answer, model: model, options: plan.options)
         case .passthrough(let model, let messages):
             prepared = nil
-            events = dependencies.chat.chat(model: model, messages: messages, options: plan.options)
+            events = dependencies.limitedChat.chat(model: model, messages: messages, options: plan.options)
         }
         let response = ChatCompletionResponse(model: plan.model, prepared: prepared, started: started)
-        let cursor = ChatEventCursor(events)
+        let cursor = ChatEventCursor(events.endingWhenClosed(channel))
         // An unknown model or an unreachable Ollama fails here, as an HTTP error, before a 200 is sent.
         try await cursor.peek()
         guard plan.stream else {
@@ -72,6 +84,7 @@ struct ChatCompletionRoutes: Sendable {
                         headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"],
                         body: ResponseBody { writer in
                             try await ChatCompletionStream.write(response, events: cursor, includeUsage: includeUsage,
+                                                                 requestID: requestID, logger: dependencies.logger,
                                                                  to: &writer)
                         })
     }

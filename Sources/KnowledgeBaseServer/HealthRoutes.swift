@@ -19,7 +19,8 @@ struct HealthRoutes: Sendable {
         router.restrict("/metrics", to: [.get, .head])
     }
 
-    /// Ready when the database answers, the index is loaded and the embedder answers a probe.
+    /// Ready when the database answers, the index is loaded and the embedder answers a probe (at most one in flight,
+    /// its outcome reused for `readinessCache`: see `EmbedderProbe`).
     func readiness() async throws -> Response {
         var checks: [String: String] = [:]
         var ready = true
@@ -27,7 +28,7 @@ struct HealthRoutes: Sendable {
             let stats = try dependencies.catalog.store.stats()
             checks["database"] = "ok (\(stats.documents) documents)"
         } catch {
-            checks["database"] = "\(error)"
+            checks["database"] = notReady("database", error)
             ready = false
         }
         var lag: Double?
@@ -38,14 +39,14 @@ struct HealthRoutes: Sendable {
             checks["index"] = "ok (\(index?.count ?? 0) vectors, change \(dependencies.catalog.sequence ?? 0), "
                 + "\(String(format: "%.3f", seconds)) s behind)"
         } catch {
-            checks["index"] = "\(error)"
+            checks["index"] = notReady("index", error)
             ready = false
         }
         do {
-            _ = try await dependencies.embedder.embed(["readiness probe"])
+            try await dependencies.embedderProbe.check()
             checks["embedder"] = "ok (\(dependencies.embedder.kind) \(dependencies.embedder.model))"
         } catch {
-            checks["embedder"] = "\(error)"
+            checks["embedder"] = notReady("embedder", error)
             ready = false
         }
         struct Readiness: Encodable {

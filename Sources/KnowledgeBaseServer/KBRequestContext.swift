@@ -1,14 +1,18 @@
 import Hummingbird
+import NIOCore
 
 /// The request context of kb's routes: Hummingbird's core storage plus the request id.
 public struct KBRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// `X-Request-Id` as received (when sane) or generated; echoed on the response and in logs.
     public var requestID: String
+    /// The client's connection: a streamed answer ends, and its upstream request is cancelled, when it closes.
+    public var channel: (any Channel)?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.requestID = ""
+        self.channel = source.channel
     }
 
     // Body limits are enforced per route by `JSONBody`; this is the ceiling for anything else.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import KnowledgeBase
 
 /// `POST /v1/query` and `POST /v1/ask`.
@@ -34,7 +35,9 @@ struct QueryRoutes: Sendable {
     func register(on router: Router<KBRequestContext>) {
         router.post("/v1/query") { request, _ in try await query(request) }
         router.restrict("/v1/query", to: [.post])
-        router.post("/v1/ask") { request, _ in try await ask(request) }
+        router.post("/v1/ask") { request, context in
+            try await ask(request, requestID: context.requestID, channel: context.channel)
+        }
         router.restrict("/v1/ask", to: [.post])
     }
 
@@ -58,7 +61,8 @@ struct QueryRoutes: Sendable {
         return try jsonResponse(result)
     }
 
-    func ask(_ request: Request) async throws -> Response {
+    /// - Parameter channel: the client's connection; the answer stops (and Ollama's request with it) when it closes.
+    func ask(_ request: Request, requestID: String, channel: (any Channel)? = nil) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(AskRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
                                              fields: ["question", "k", "model", "stream", "history", "template", "mode",
@@ -66,6 +70,9 @@ struct QueryRoutes: Sendable {
         try Validate.question(body.question)
         if let model = body.model, model.isEmpty || model.unicodeScalars.count > 200 {
             throw APIError.badRequest("field \"model\" must be a model name of 1–200 characters")
+        }
+        if let model = body.model {
+            try dependencies.configuration.chatModels.check(model, defaultModel: dependencies.configuration.chatModel)
         }
         let history = body.history ?? []
         guard history.count <= 50 else { throw APIError.badRequest("field \"history\" holds at most 50 messages") }
@@ -79,17 +86,18 @@ struct QueryRoutes: Sendable {
         let answering = GroundedAnswering(dependencies: dependencies)
         if body.agent == true {
             return try await agentAnswer(body, options: try answering.options(settings), history: history,
-                                         started: started)
+                                         started: started, requestID: requestID, channel: channel)
         }
         let prepared = try await answering.prepare(body.question, history: history, settings: settings)
         let engine = dependencies.answerEngine
-        let events = ChatEventCursor(engine.stream(prepared, model: body.model))
+        let events = ChatEventCursor(engine.stream(prepared, model: body.model).endingWhenClosed(channel))
         // An unknown model or an unreachable Ollama fails here, with its HTTP status, before a 200 is sent.
         try await events.peek()
         if body.stream ?? true {
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
                             body: ResponseBody { writer in
-                                try await AnswerStream.write(prepared, events: events, started: started, to: &writer)
+                                try await AnswerStream.write(prepared, events: events, requestID: requestID,
+                                                             logger: dependencies.logger, started: started, to: &writer)
                             })
         }
         return try jsonResponse(try await AnswerStream.collect(prepared, events: events, started: started))
@@ -99,21 +107,22 @@ struct QueryRoutes: Sendable {
 extension QueryRoutes {
     /// `/v1/ask` with `"agent": true`: the chat model calls the runbook tools itself before it answers.
     func agentAnswer(_ body: AskRequest, options: QueryOptions, history: [ChatMessage],
-                     started: ContinuousClock.Instant) async throws -> Response {
+                     started: ContinuousClock.Instant, requestID: String, channel: (any Channel)?) async throws -> Response {
         if let template = body.template, template != "answer" {
             throw APIError.badRequest("field \"template\" cannot be used with \"agent\": the agent has its own "
                 + "instructions")
         }
         let engine = dependencies.answerEngine
-        let agent = RunbookAgent(answerEngine: engine, chat: engine.chat as? any ToolChatClient, model: body.model,
+        let agent = RunbookAgent(answerEngine: engine, chat: dependencies.limitedToolChat, model: body.model,
                                  options: options)
         let question = body.question.trimmingCharacters(in: .whitespacesAndNewlines)
-        let events = agent.run(question, history: history)
+        let events = agent.run(question, history: history).endingWhenClosed(channel)
         if body.stream ?? true {
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
                             body: ResponseBody { writer in
                                 try await AgentAnswerStream.write(events, question: question, mode: options.mode,
-                                                                  started: started, to: &writer)
+                                                                  started: started, requestID: requestID,
+                                                                  logger: dependencies.logger, to: &writer)
                             })
         }
         return try jsonResponse(try await AgentAnswerStream.collect(events, question: question, mode: options.mode,
@@ -161,6 +170,7 @@ enum Validate {
         guard allowEmpty || !path.isEmpty else { throw APIError.badRequest("field \"\(field)\" must not be empty") }
         guard path.unicodeScalars.count <= 1024 else { throw APIError.badRequest("field \"\(field)\" is longer than 1024 characters") }
         guard !path.contains("\0") else { throw APIError.badRequest("field \"\(field)\" must not contain NUL") }
+        if let problem = DocumentPath.problem(path) { throw APIError.badRequest("field \"\(field)\": \(problem)") }
         guard !path.split(separator: "/", omittingEmptySubsequences: false).contains("..") else {
             throw APIError.badRequest("field \"\(field)\" must not contain \"..\"")
         }

@@ -12,6 +12,8 @@ public struct ServerDependencies: Sendable {
     public var metrics: ServerMetrics
     /// Prompt templates for `/v1/ask` (`"template"`), loaded and checked at start-up.
     public var templates: TemplateLibrary
+    /// The `/readyz` embedder check, shared by every copy of these dependencies (replace it to change the clock).
+    public var embedderProbe: EmbedderProbe
 
     public init(catalog: Catalog, embedder: any EmbeddingClient, chat: any ChatClient, chunker: Chunker,
                 configuration: ServerConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics(),
@@ -24,11 +26,19 @@ public struct ServerDependencies: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.templates = templates
+        self.embedderProbe = EmbedderProbe(embedder: embedder, ttl: configuration.readinessCache,
+                                           timeout: configuration.readinessTimeout)
     }
 
     var queryEngine: QueryEngine { QueryEngine(catalog: catalog, embedder: embedder, logger: logger) }
     var answerEngine: AnswerEngine {
-        AnswerEngine(queryEngine: queryEngine, chat: chat, chatModel: configuration.chatModel)
+        AnswerEngine(queryEngine: queryEngine, chat: limitedChat, chatModel: configuration.chatModel)
+    }
+    /// `chat` within the configured answer limits: every answer the server streams goes through it.
+    var limitedChat: any ChatClient { LimitedChatClient(chat, limits: configuration.answerLimits) }
+    /// The tool-calling side of `limitedChat`, when `chat` can call tools.
+    var limitedToolChat: (any ToolChatClient)? {
+        (chat as? any ToolChatClient).map { LimitedToolChatClient($0, limits: configuration.answerLimits) }
     }
     var ingester: Ingester { Ingester(catalog: catalog, embedder: embedder, chunker: chunker, logger: logger) }
     var authenticator: Authenticator {

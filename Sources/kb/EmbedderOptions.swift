@@ -63,8 +63,10 @@ struct EmbedderOptions: ParsableArguments {
         }
     }
 
-    /// The embedder to use: flags first, then the knowledge base's own, then env, then builtin.
-    func makeClient(for existing: EmbeddingFingerprint?, logger: Logger) throws -> any EmbeddingClient {
+    /// The embedder to use: flags first, then the knowledge base's own, then env, then builtin. Its blocking calls
+    /// run on `pool`.
+    func makeClient(for existing: EmbeddingFingerprint?, logger: Logger,
+                    pool: BlockingPool = .shared) throws -> any EmbeddingClient {
         let environment = ProcessInfo.processInfo.environment
         let kind: EmbedderKind
         if let embedder {
@@ -85,7 +87,7 @@ struct EmbedderOptions: ParsableArguments {
         case .builtin:
             return try BuiltinEmbedder(locator: ModelLocator.resolve(explicit: modelDir, environment: environment),
                                        threads: try threadCount(environment), batchSize: batchSize ?? 64,
-                                       logger: logger)
+                                       pool: pool, logger: logger)
         case .ollama:
             let modelName = model
                 ?? (existing?.embedder == "ollama" ? existing?.model : nil)
@@ -95,7 +97,7 @@ struct EmbedderOptions: ParsableArguments {
                 host: OllamaConfiguration.normaliseHost(environment["OLLAMA_HOST"]), model: modelName,
                 api: EmbedAPI(rawValue: embedAPI) ?? .auto, batchSize: batchSize ?? 32,
                 maxConcurrentRequests: concurrency, requestTimeout: timeout)
-            return OllamaClient(configuration: configuration, logger: logger)
+            return OllamaClient(configuration: configuration, logger: logger, pool: pool)
         }
     }
 

@@ -67,7 +67,7 @@ struct AskRouteTests {
     }
 
     @Test func nonStreamingReturnsOneObject() async throws {
-        let server = try await TestServer()
+        let server = try await TestServer(configuration: .anyChatModel)
         defer { server.cleanUp() }
         try await server.application.test(.router) { client in
             let response = try await client.send(.post, "/v1/ask",
@@ -96,7 +96,7 @@ struct AskRouteTests {
     }
 
     @Test func aModelOllamaLacksIsA404BeforeAnyStreamStarts() async throws {
-        let server = try await TestServer(chat: FakeChat(known: ["llama3.2"]))
+        let server = try await TestServer(configuration: .anyChatModel, chat: FakeChat(known: ["llama3.2"]))
         defer { server.cleanUp() }
         try await server.application.test(.router) { client in
             for stream in [true, false] {

@@ -103,7 +103,7 @@ struct ChatCompletionErrorTests {
     }
 
     @Test func anUnknownModelIsA404BeforeAnyStreamStarts() async throws {
-        let server = try await TestServer(chat: FakeChat(known: ["llama3.2"]))
+        let server = try await TestServer(configuration: .anyChatModel, chat: FakeChat(known: ["llama3.2"]))
         defer { server.cleanUp() }
         try await server.application.test(.router) { client in
             for stream in [false, true] {
@@ -119,7 +119,7 @@ struct ChatCompletionErrorTests {
     }
 
     @Test func modelsListsEveryChatModelGroundedAndPlain() async throws {
-        let server = try await TestServer(chat: FakeChat(installed: [ChatModelInfo(name: "llama3.2:latest", modified: 5),
+        let server = try await TestServer(configuration: .anyChatModel, chat: FakeChat(installed: [ChatModelInfo(name: "llama3.2:latest", modified: 5),
                                                                      ChatModelInfo(name: "qwen3:8b", modified: 6)]))
         defer { server.cleanUp() }
         try await server.application.test(.router) { client in
@@ -155,8 +155,10 @@ struct ChatCompletionErrorTests {
                 #expect(missing.status == .unauthorized && missing.headers[.wwwAuthenticate] == "Bearer")
                 #expect(try Self.error(missing).type == "authentication_error")
                 let wrong = try await client.send(method, path, json: json, headers: [.authorization: "Bearer nope"])
-                #expect(wrong.status == .forbidden)
-                #expect(try Self.error(wrong).type == "permission_error")
+                #expect(wrong.status == .unauthorized)
+                #expect(wrong.headers[.wwwAuthenticate] == #"Bearer error="invalid_token""#)
+                #expect(try Self.error(wrong).type == "authentication_error")
+                #expect(try Self.error(wrong).code == "invalid_token")
                 for token in ["read", "write"] {
                     let allowed = try await client.send(method, path, json: json, headers: [.authorization: "Bearer \(token)"])
                     #expect(allowed.status == .ok, "\(path) with the \(token) token: \(allowed.text)")

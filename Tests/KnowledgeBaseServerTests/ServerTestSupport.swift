@@ -148,3 +148,12 @@ extension TestResponse {
     var errorCode: String? { (object["error"] as? [String: Any])?["code"] as? String }
     var errorMessage: String { (object["error"] as? [String: Any])?["message"] as? String ?? "" }
 }
+
+extension ServerConfiguration {
+    /// The defaults, but clients may name any chat model (for tests of models other than the configured one).
+    static var anyChatModel: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.chatModels = .any
+        return configuration
+    }
+}

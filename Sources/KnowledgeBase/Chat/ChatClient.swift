@@ -105,6 +105,8 @@ public enum ChatError: Error, Sendable, CustomStringConvertible {
     case invalidResponse(String)
     /// The client cannot do what was asked.
     case unsupported(String)
+    /// One of kb's own caps on an answer was reached (`AnswerLimits`); the message says which and how to raise it.
+    case limitReached(String)
 
     public var description: String {
         switch self {
@@ -120,7 +122,7 @@ public enum ChatError: Error, Sendable, CustomStringConvertible {
             return "the answer stream was cut off: \(reason)"
         case .invalidResponse(let message):
             return "unexpected answer from Ollama: \(message)"
-        case .unsupported(let message):
+        case .unsupported(let message), .limitReached(let message):
             return message
         }
     }

@@ -21,7 +21,8 @@ extension OllamaChatClient {
     public func models() async throws -> [ChatModelInfo] {
         let reply: HTTPReply
         do {
-            reply = try await CurlRequest.get(url: host + "/api/tags", connectTimeout: connectTimeout, timeout: 30)
+            reply = try await CurlRequest.get(url: host + "/api/tags", connectTimeout: connectTimeout, timeout: 30,
+                                         pool: pool)
         } catch let failure as CurlFailure {
             throw ChatError.unreachable(host: host, reason: failure.message)
         }
@@ -52,7 +53,7 @@ extension OllamaChatClient {
     private func capabilities(of model: String) async -> [String]? {
         guard let body = try? JSONEncoder().encode(["model": model]),
               let reply = try? await CurlRequest.postJSON(url: host + "/api/show", body: body,
-                                                          connectTimeout: connectTimeout, timeout: 30),
+                                                          connectTimeout: connectTimeout, timeout: 30, pool: pool),
               reply.status == 200 else { return nil }
         return (try? JSONDecoder().decode(Show.self, from: reply.body))?.capabilities
     }

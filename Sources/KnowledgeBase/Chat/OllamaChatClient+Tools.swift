@@ -7,14 +7,15 @@ extension OllamaChatClient: ToolChatClient {
         -> AsyncThrowingStream<ToolChatEvent, any Error>
     {
         let url = host + "/api/chat", host = self.host
-        let connectTimeout = self.connectTimeout, stallTimeout = self.stallTimeout
+        let connectTimeout = self.connectTimeout, stallTimeout = self.stallTimeout, pool = self.pool
         return AsyncThrowingStream { continuation in
             let parser = ToolLineParser(continuation: continuation)
             let task = Task {
                 do {
                     let body = try JSONEncoder().encode(Self.toolRequest(model: model, messages: messages, tools: tools))
                     let status = try await CurlRequest.stream(url: url, body: body, connectTimeout: connectTimeout,
-                                                              timeout: nil, stallTimeout: stallTimeout) { status, bytes in
+                                                              timeout: nil, stallTimeout: stallTimeout,
+                                                              pool: pool) { status, bytes in
                         parser.receive(status: status, bytes: bytes)
                     }
                     if status >= 400 {
@@ -25,6 +26,10 @@ extension OllamaChatClient: ToolChatClient {
                     } else {
                         continuation.finish()
                     }
+                } catch is CancellationError where parser.errorStatus != nil {
+                    // The transfer was stopped once enough of the error body was kept.
+                    continuation.finish(throwing: Self.classify(status: parser.errorStatus ?? 500, body: parser.errorBody,
+                                                                model: model, host: host))
                 } catch let failure as CurlFailure {
                     continuation.finish(throwing: failure.kind == .connect && !parser.receivedAny
                         ? ChatError.unreachable(host: host, reason: failure.message) : ChatError.cutOff(failure.message))
@@ -66,7 +71,8 @@ extension OllamaChatClient: ToolChatClient {
 
 /// Splits `/api/chat` NDJSON into tokens, tool calls and `done`; shared with the libcurl thread.
 private final class ToolLineParser: Sendable {
-    private let state = Mutex<(buffer: Data, errorBody: Data, finished: Bool, received: Bool)>((Data(), Data(), false, false))
+    private let state = Mutex<(lines: NDJSONLines, errorStatus: Int?, finished: Bool, received: Bool)>(
+        (NDJSONLines(), nil, false, false))
     let continuation: AsyncThrowingStream<ToolChatEvent, any Error>.Continuation
     let cancelled = Atomic<Bool>(false)
 
@@ -75,24 +81,27 @@ private final class ToolLineParser: Sendable {
     }
 
     var finished: Bool { state.withLock { $0.finished } }
-    var errorBody: Data { state.withLock { $0.errorBody } }
+    var errorBody: Data { state.withLock { $0.lines.errorBody } }
+    /// The HTTP status of an error answer, once one arrived.
+    var errorStatus: Int? { state.withLock { $0.errorStatus } }
     var receivedAny: Bool { state.withLock { $0.received } }
 
     func receive(status: Int, bytes: UnsafeRawBufferPointer) -> Bool {
         if cancelled.load(ordering: .relaxed) { return false }
         state.withLock { $0.received = true }
         if status >= 400 {
-            state.withLock { $0.errorBody.append(contentsOf: bytes) }
-            return true
-        }
-        let lines: [Data] = state.withLock { state in
-            state.buffer.append(contentsOf: bytes)
-            var lines: [Data] = []
-            while let newline = state.buffer.firstIndex(of: 0x0A) {
-                lines.append(state.buffer[state.buffer.startIndex..<newline])
-                state.buffer.removeSubrange(state.buffer.startIndex...newline)
+            // Enough of the body is kept for the message; the transfer stops there (see `errorStatus`).
+            return state.withLock { state in
+                state.errorStatus = status
+                return !state.lines.keepError(bytes)
             }
-            return lines
+        }
+        let lines: [Data]
+        do {
+            lines = try state.withLock { try $0.lines.lines(in: bytes) }
+        } catch {
+            continuation.finish(throwing: error)
+            return false
         }
         for line in lines where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
             guard let object = (try? JSONDecoder().decode(ToolValue.self, from: line))?.objectValue else {

@@ -7,11 +7,15 @@ public struct OllamaChatClient: ChatClient {
     public var connectTimeout: Double
     /// The stream fails when Ollama sends nothing for this long (a model loading can take a while).
     public var stallTimeout: Double
+    /// Where the blocking libcurl transfers run: one thread each for as long as an answer streams.
+    public var pool: BlockingPool
 
-    public init(host: String = OllamaConfiguration.defaultHost, connectTimeout: Double = 5, stallTimeout: Double = 120) {
+    public init(host: String = OllamaConfiguration.defaultHost, connectTimeout: Double = 5, stallTimeout: Double = 120,
+                pool: BlockingPool = .shared) {
         self.host = OllamaConfiguration.normaliseHost(host)
         self.connectTimeout = connectTimeout
         self.stallTimeout = stallTimeout
+        self.pool = pool
     }
 
     private struct Request: Encodable {
@@ -56,7 +60,8 @@ public struct OllamaChatClient: ChatClient {
 
     /// Splits the byte stream into lines and decodes them; shared with the libcurl thread.
     private final class LineParser: Sendable {
-        private let state = Mutex<(buffer: Data, errorBody: Data, finished: Bool, received: Bool)>((Data(), Data(), false, false))
+        private let state = Mutex<(lines: NDJSONLines, errorStatus: Int?, finished: Bool, received: Bool)>(
+            (NDJSONLines(), nil, false, false))
         let continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation
         let cancelled = Atomic<Bool>(false)
 
@@ -65,24 +70,27 @@ public struct OllamaChatClient: ChatClient {
         }
 
         var finished: Bool { state.withLock { $0.finished } }
-        var errorBody: Data { state.withLock { $0.errorBody } }
+        var errorBody: Data { state.withLock { $0.lines.errorBody } }
+        /// The HTTP status of an error answer, once one arrived.
+        var errorStatus: Int? { state.withLock { $0.errorStatus } }
         var receivedAny: Bool { state.withLock { $0.received } }
 
         func receive(status: Int, bytes: UnsafeRawBufferPointer) -> Bool {
             if cancelled.load(ordering: .relaxed) { return false }
             state.withLock { $0.received = true }
             if status >= 400 {
-                state.withLock { $0.errorBody.append(contentsOf: bytes) }
-                return true
-            }
-            let lines: [Data] = state.withLock { state in
-                state.buffer.append(contentsOf: bytes)
-                var lines: [Data] = []
-                while let newline = state.buffer.firstIndex(of: 0x0A) {
-                    lines.append(state.buffer[state.buffer.startIndex..<newline])
-                    state.buffer.removeSubrange(state.buffer.startIndex...newline)
+                // Enough of the body is kept for the message; the transfer stops there (see `errorStatus`).
+                return state.withLock { state in
+                    state.errorStatus = status
+                    return !state.lines.keepError(bytes)
                 }
-                return lines
+            }
+            let lines: [Data]
+            do {
+                lines = try state.withLock { try $0.lines.lines(in: bytes) }
+            } catch {
+                continuation.finish(throwing: error)
+                return false
             }
             for line in lines where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
                 guard let decoded = try? JSONDecoder().decode(Line.self, from: line) else {
@@ -117,6 +125,7 @@ public struct OllamaChatClient: ChatClient {
         let host = self.host
         let connectTimeout = self.connectTimeout
         let stallTimeout = self.stallTimeout
+        let pool = self.pool
         return AsyncThrowingStream { continuation in
             let parser = LineParser(continuation: continuation)
             let task = Task {
@@ -124,7 +133,8 @@ public struct OllamaChatClient: ChatClient {
                     let body = try JSONEncoder().encode(Request(model: model, messages: messages,
                                                                      options: Options(options)))
                     let status = try await CurlRequest.stream(url: url, body: body, connectTimeout: connectTimeout,
-                                                              timeout: nil, stallTimeout: stallTimeout) { status, bytes in
+                                                              timeout: nil, stallTimeout: stallTimeout,
+                                                              pool: pool) { status, bytes in
                         parser.receive(status: status, bytes: bytes)
                     }
                     if status >= 400 {
@@ -135,6 +145,10 @@ public struct OllamaChatClient: ChatClient {
                     } else {
                         continuation.finish()
                     }
+                } catch is CancellationError where parser.errorStatus != nil {
+                    // The transfer was stopped once enough of the error body was kept.
+                    continuation.finish(throwing: Self.classify(status: parser.errorStatus ?? 500, body: parser.errorBody,
+                                                                model: model, host: host))
                 } catch let failure as CurlFailure {
                     switch failure.kind {
                     case .connect where !parser.receivedAny:

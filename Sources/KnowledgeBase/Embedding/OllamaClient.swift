@@ -15,6 +15,7 @@ public final class OllamaClient: EmbeddingClient {
     public var maxConcurrentRequests: Int { configuration.maxConcurrentRequests }
 
     private let logger: Logger
+    private let pool: BlockingPool
     // Set once `auto` has found out which endpoint the server has.
     private let resolvedAPI: Mutex<EmbedAPI?>
     private let counters = Mutex(Counters())
@@ -26,9 +27,12 @@ public final class OllamaClient: EmbeddingClient {
         public var failures = 0
     }
 
-    public init(configuration: OllamaConfiguration, logger: Logger) {
+    /// - Parameter pool: where the blocking libcurl calls run; when it is full, `embed` throws
+    ///   `BlockingPoolError.saturated` at once.
+    public init(configuration: OllamaConfiguration, logger: Logger, pool: BlockingPool = .shared) {
         self.configuration = configuration
         self.logger = logger
+        self.pool = pool
         self.resolvedAPI = Mutex(configuration.api == .auto ? nil : configuration.api)
     }
 
@@ -127,7 +131,8 @@ public final class OllamaClient: EmbeddingClient {
             do {
                 outcome = .success(try await CurlRequest.postJSON(url: url, body: body,
                                                                   connectTimeout: configuration.connectTimeout,
-                                                                  timeout: configuration.requestTimeout))
+                                                                  timeout: configuration.requestTimeout,
+                                                                  pool: pool))
             } catch let failure as CurlFailure {
                 outcome = .failure(failure)
             }

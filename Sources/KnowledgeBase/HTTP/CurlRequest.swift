@@ -14,36 +14,30 @@ struct CurlFailure: Error, Sendable {
     var message: String
 }
 
-/// Blocking HTTP GETs and POSTs with libcurl, each on a thread of its own so they never block Swift's cooperative pool.
+/// Blocking HTTP GETs and POSTs with libcurl, run on a `BlockingPool` so they never block Swift's cooperative pool
+/// and a burst of calls cannot start a thread each.
 ///
-/// A thread per request (tens of microseconds) next to a request of milliseconds; a shared dispatch queue
-/// was tried, but on Linux its pool can be as narrow as the core count, which serialised requests.
+/// Cancelling the calling task aborts the transfer: libcurl's progress callback, called at least once a second
+/// even while nothing arrives, checks for it.
 enum CurlRequest {
     private static let initialised: Bool = {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
     }()
 
     /// POSTs `body` as JSON to `url`.
-    static func postJSON(url: String, body: Data, connectTimeout: Double, timeout: Double) async throws -> HTTPReply {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result {
-                    try perform(url: url, body: body, connectTimeout: connectTimeout, timeout: timeout)
-                })
-            }
-            thread.start()
+    static func postJSON(url: String, body: Data, connectTimeout: Double, timeout: Double,
+                         pool: BlockingPool) async throws -> HTTPReply {
+        try await pool.run { cancellation in
+            try perform(url: url, body: body, connectTimeout: connectTimeout, timeout: timeout,
+                        cancellation: cancellation)
         }
     }
 
     /// GETs `url`.
-    static func get(url: String, connectTimeout: Double, timeout: Double) async throws -> HTTPReply {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result {
-                    try perform(url: url, body: nil, connectTimeout: connectTimeout, timeout: timeout)
-                })
-            }
-            thread.start()
+    static func get(url: String, connectTimeout: Double, timeout: Double, pool: BlockingPool) async throws -> HTTPReply {
+        try await pool.run { cancellation in
+            try perform(url: url, body: nil, connectTimeout: connectTimeout, timeout: timeout,
+                        cancellation: cancellation)
         }
     }
 
@@ -52,43 +46,59 @@ enum CurlRequest {
     /// `onData` gets the HTTP status and the bytes; returning false aborts the transfer (the caller went away).
     /// With `stallTimeout`, the transfer fails when no byte arrives for that long, however long it runs overall.
     static func stream(url: String, body: Data, connectTimeout: Double, timeout: Double?, stallTimeout: Double? = nil,
+                       pool: BlockingPool,
                        onData: @escaping @Sendable (Int, UnsafeRawBufferPointer) -> Bool) async throws -> Int {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result {
-                    try perform(url: url, body: body, connectTimeout: connectTimeout, timeout: timeout,
-                                stallTimeout: stallTimeout, onData: onData)
-                })
-            }
-            thread.start()
+        try await pool.run { cancellation in
+            try perform(url: url, body: body, connectTimeout: connectTimeout, timeout: timeout,
+                        stallTimeout: stallTimeout, cancellation: cancellation, onData: onData)
         }
     }
 
     private final class Receiver {
         let handle: UnsafeMutableRawPointer?
         let onData: (Int, UnsafeRawBufferPointer) -> Bool
+        let cancellation: BlockingCancellation
         var aborted = false
 
-        init(handle: UnsafeMutableRawPointer?, onData: @escaping (Int, UnsafeRawBufferPointer) -> Bool) {
+        init(handle: UnsafeMutableRawPointer?, cancellation: BlockingCancellation,
+             onData: @escaping (Int, UnsafeRawBufferPointer) -> Bool) {
             self.handle = handle
+            self.cancellation = cancellation
             self.onData = onData
         }
     }
 
-    private static func perform(url: String, body: Data?, connectTimeout: Double, timeout: Double) throws -> HTTPReply {
-        final class Collected: @unchecked Sendable { var data = Data() }
-        let collected = Collected()
-        let status = try perform(url: url, body: body, connectTimeout: connectTimeout, timeout: timeout,
-                                 stallTimeout: nil) { _, bytes in
-            collected.data.append(contentsOf: bytes)
-            return true
+    /// Largest whole answer collected (a batch of embeddings is a few MiB at most).
+    static let maxCollectedBytes = 64 << 20
+
+    private static func perform(url: String, body: Data?, connectTimeout: Double, timeout: Double,
+                                cancellation: BlockingCancellation) throws -> HTTPReply {
+        final class Collected: @unchecked Sendable {
+            var data = Data()
+            var overflowed = false
         }
-        return HTTPReply(status: status, body: collected.data)
+        let collected = Collected()
+        do {
+            let status = try perform(url: url, body: body, connectTimeout: connectTimeout, timeout: timeout,
+                                     stallTimeout: nil, cancellation: cancellation) { _, bytes in
+                guard collected.data.count + bytes.count <= maxCollectedBytes else {
+                    collected.overflowed = true
+                    return false
+                }
+                collected.data.append(contentsOf: bytes)
+                return true
+            }
+            return HTTPReply(status: status, body: collected.data)
+        } catch is CancellationError where collected.overflowed {
+            throw CurlFailure(kind: .other, message: "the answer is larger than \(maxCollectedBytes >> 20) MiB; "
+                + "kb stopped reading it")
+        }
     }
 
     // A nil `body` makes the request a GET.
     private static func perform(url: String, body: Data?, connectTimeout: Double, timeout: Double?,
-                                stallTimeout: Double?, onData: @escaping (Int, UnsafeRawBufferPointer) -> Bool) throws
+                                stallTimeout: Double?, cancellation: BlockingCancellation,
+                                onData: @escaping (Int, UnsafeRawBufferPointer) -> Bool) throws
         -> Int
     {
         _ = initialised
@@ -97,7 +107,7 @@ enum CurlRequest {
         var headers: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Content-Type: application/json")
         headers = curl_slist_append(headers, "Expect:")  // no 100-continue round trip on large bodies
         defer { curl_slist_free_all(headers) }
-        let receiver = Receiver(handle: handle, onData: onData)
+        let receiver = Receiver(handle: handle, cancellation: cancellation, onData: onData)
         let unmanaged = Unmanaged.passRetained(receiver)
         defer { unmanaged.release() }
 
@@ -133,6 +143,13 @@ enum CurlRequest {
                     }
                     return bytes
                 }
+                ccurl_setopt_xferinfo(handle, { context, _, _, _, _ in
+                    guard let context else { return 0 }
+                    let receiver = Unmanaged<Receiver>.fromOpaque(context).takeUnretainedValue()
+                    guard receiver.cancellation.isCancelled else { return 0 }
+                    receiver.aborted = true
+                    return 1  // makes libcurl stop with CURLE_ABORTED_BY_CALLBACK
+                }, unmanaged.toOpaque())
                 return curl_easy_perform(handle)
             }
         }

@@ -82,7 +82,9 @@ struct AskCLITests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try knowledgeBase(directory)
 
-        let down = try ask(["ask", "renew certificate"], database: database, ollama: "http://127.0.0.1:9")
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
+        let down = try ask(["ask", "renew certificate"], database: database, ollama: refusing.url)
         #expect(down.status != 0)
         #expect(down.stdout.contains("Sources:"))
         #expect(down.stderr.contains("cannot reach Ollama"))

@@ -148,9 +148,11 @@ struct CLITests {
         let database = directory.appendingPathComponent("kb.sqlite")
         try writeFiles(["r/disk.md": "# Disk\n## Fix\nDelete logs."], under: directory)
         #expect(try kb(["ingest", directory.appendingPathComponent("r").path], database: database).status == 0)
-        // Nothing listens on port 9: the reindex must fail and leave the hash index in place.
+        // Nothing listens on the refusing port: the reindex must fail and leave the hash index in place.
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
         let failed = try kb(["reindex", "--embedder", "ollama"], database: database,
-                            environment: ["OLLAMA_HOST": "http://127.0.0.1:9"])
+                            environment: ["OLLAMA_HOST": refusing.url])
         #expect(failed.status != 0)
         #expect(failed.stderr.contains("cannot reach Ollama"))
         #expect(try kb(["stats"], database: database).stdout.contains("hash embedder"))

@@ -55,8 +55,10 @@ struct OllamaChatClientModelsTests {
     }
 
     @Test func listingWithOllamaDownOrRefusingIsAChatError() async throws {
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
         await #expect {
-            try await OllamaChatClient(host: "http://127.0.0.1:9").models()
+            try await OllamaChatClient(host: refusing.url).models()
         } throws: { error in
             guard case ChatError.unreachable = error else { return false }
             return true

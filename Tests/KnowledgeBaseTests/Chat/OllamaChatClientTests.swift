@@ -71,8 +71,47 @@ struct OllamaChatClientTests {
         #expect("\(result.error.map { "\($0)" } ?? "")".contains("ollama pull llama3.2"))
     }
 
+    @Test func aConsumerThatStopsReadingAbortsTheUpstreamRequest() async throws {
+        // One token, then the server goes quiet for good: only the client closing its connection ends it.
+        let server = try FakeHTTPServer { _ in
+            FakeResponse(status: 200, body: "", pieces: [Self.line("first"), Self.line("never sent")], pauseAfter: 1)
+        }
+        defer { server.stop() }
+        for try await event in OllamaChatClient(host: server.url).chat(model: "m", messages: []) {
+            #expect(event == .token("first"))
+            break  // the stream is dropped here, as when an HTTP client hangs up
+        }
+        #expect(await server.hangUps.reached(1), "the transfer was aborted, not left for the stall timeout")
+    }
+
+    @Test func aLineLongerThanTheCapIsAnUpstreamErrorAndStopsTheTransfer() async throws {
+        let endless = String(repeating: "x", count: NDJSONLines.maxLineBytes + 1)
+        let server = try FakeHTTPServer { _ in FakeResponse(status: 200, body: "", pieces: [endless], pauseAfter: 1) }
+        defer { server.stop() }
+        let result = await collect(OllamaChatClient(host: server.url).chat(model: "m", messages: []))
+        guard case ChatError.invalidResponse(let message)? = result.error else {
+            Issue.record("expected invalidResponse, got \(String(describing: result.error))")
+            return
+        }
+        #expect(message.contains("longer than 1024 KiB"))
+        #expect(await server.hangUps.reached(1), "kb stopped reading instead of buffering on")
+    }
+
+    @Test func aLongErrorBodyIsCutAndStillExplained() async throws {
+        let server = try FakeHTTPServer { _ in FakeResponse(status: 500, body: String(repeating: "E", count: 300_000)) }
+        defer { server.stop() }
+        let result = await collect(OllamaChatClient(host: server.url).chat(model: "m", messages: []))
+        guard case ChatError.http(500, let message)? = result.error else {
+            Issue.record("expected http 500, got \(String(describing: result.error))")
+            return
+        }
+        #expect(message.hasPrefix("EEE") && message.count <= 300)
+    }
+
     @Test func ollamaDownIsReportedAsUnreachable() async throws {
-        let result = await collect(OllamaChatClient(host: "http://127.0.0.1:9").chat(model: "m", messages: []))
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
+        let result = await collect(OllamaChatClient(host: refusing.url).chat(model: "m", messages: []))
         guard case ChatError.unreachable? = result.error else {
             Issue.record("expected unreachable, got \(String(describing: result.error))")
             return

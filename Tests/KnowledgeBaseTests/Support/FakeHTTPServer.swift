@@ -22,6 +22,13 @@ struct FakeResponse: Sendable {
     /// connection closes (how a streaming server looks to a client).
     var pieces: [String] = []
     var pieceDelay: Double = 0
+    /// When set, the server stops after sending this many pieces (0: before anything, also without pieces) and
+    /// waits until `resume` opens (then it sends the rest) or the client hangs up (counted in `hangUps`).
+    var pauseAfter: Int? = nil
+    var resume: Gate? = nil
+
+    /// A server that accepts the request and never answers, until the client hangs up.
+    static var hanging: FakeResponse { FakeResponse(status: 200, body: "", pauseAfter: 0) }
 
     static func json(_ object: Any, status: Int = 200) -> FakeResponse {
         let data = try! JSONSerialization.data(withJSONObject: object)
@@ -38,6 +45,10 @@ final class FakeHTTPServer: Sendable {
     private let handler: @Sendable (FakeRequest) -> FakeResponse
     private let received = Mutex<[FakeRequest]>([])
     private let stopped = Atomic<Bool>(false)
+    /// Requests received, counted as they arrive (before the handler answers).
+    let arrivals = EventCount()
+    /// Connections whose client hung up while the server was paused (see `FakeResponse.pauseAfter`).
+    let hangUps = EventCount()
 
     init(handler: @escaping @Sendable (FakeRequest) -> FakeResponse) throws {
         self.handler = handler
@@ -115,14 +126,17 @@ final class FakeHTTPServer: Sendable {
         }
         let request = FakeRequest(method: String(parts[0]), path: String(parts[1]), body: body)
         received.withLock { $0.append(request) }
+        arrivals.increment()
         let response = handler(request)
         if response.delay > 0 { Thread.sleep(forTimeInterval: response.delay) }
+        if response.pauseAfter == 0, !pauseUntilResumed(client, response.resume) { return }
         if !response.pieces.isEmpty {
             let head = "HTTP/1.1 \(response.status) X\r\nContent-Type: application/x-ndjson\r\nConnection: close\r\n\r\n"
             _ = Data(head.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            for piece in response.pieces {
+            for (index, piece) in response.pieces.enumerated() {
                 _ = Data(piece.utf8).withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if response.pieceDelay > 0 { Thread.sleep(forTimeInterval: response.pieceDelay) }
+                if response.pauseAfter == index + 1, !pauseUntilResumed(client, response.resume) { return }
             }
             return
         }
@@ -131,5 +145,21 @@ final class FakeHTTPServer: Sendable {
         reply.append(Data("Content-Length: \(payload.count)\r\nConnection: close\r\n\r\n".utf8))
         reply.append(payload)
         _ = reply.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Holds the connection until `gate` opens (true) or the client hangs up or the server stops (false).
+    private func pauseUntilResumed(_ client: Int32, _ gate: Gate?) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !stopped.load(ordering: .relaxed) {
+            if gate?.isOpen == true { return true }
+            var descriptor = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
+            // The poll interval only bounds how late an opened gate or a stop is noticed; hang-ups wake it at once.
+            guard poll(&descriptor, 1, 20) >= 0 else { return false }
+            if descriptor.revents != 0, recv(client, &buffer, buffer.count, 0) <= 0 {
+                hangUps.increment()
+                return false
+            }
+        }
+        return false
     }
 }

@@ -27,6 +27,7 @@ public final class BuiltinEmbedder: EmbeddingClient {
 
     let network: MiniLMModel
     private let logger: Logger
+    private let pool: BlockingPool
     private let cut = Atomic<Int>(0)
 
     /// Loads the model from `locator`'s directory after checking its files.
@@ -35,8 +36,10 @@ public final class BuiltinEmbedder: EmbeddingClient {
     ///   - threads: workers per forward pass; default: the machine's active processors.
     ///   - batchSize: texts per `embed` call that `BatchEmbedder` and the ingester send.
     /// - Throws: `MiniLMError` when the model is missing, corrupt or not all-MiniLM-L6-v2, saying how to fetch it.
+    ///   - pool: where forward passes run (they block for up to seconds); when it is full, `embed` throws
+    ///     `BlockingPoolError.saturated` at once.
     public init(locator: ModelLocator, threads: Int? = nil, batchSize: Int = 64, tokensPerPass: Int = 4096,
-                logger: Logger) throws {
+                pool: BlockingPool = .shared, logger: Logger) throws {
         let started = ContinuousClock.now
         try locator.verify()
         self.tokenizer = try WordPieceTokenizer(vocabularyFile: locator.url("vocab.txt"))
@@ -49,6 +52,7 @@ public final class BuiltinEmbedder: EmbeddingClient {
         self.preferredBatchSize = max(1, batchSize)
         self.tokensPerPass = max(MiniLMShape.maxPositions, tokensPerPass)
         self.logger = logger
+        self.pool = pool
         logger.info("built-in embedder loaded", metadata: [
             "model.dir": "\(locator.directory.path)", "model.threads": "\(self.threads)",
             "model.bytes": "\(network.weights.byteCount)", "duration_ms": "\(started.duration(to: .now).milliseconds)",
@@ -62,12 +66,8 @@ public final class BuiltinEmbedder: EmbeddingClient {
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         guard !texts.isEmpty else { return [] }
-        // The forward pass blocks for up to seconds: run it on a thread of its own, not Swift's cooperative pool.
-        return await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: self.embedBlocking(texts)) }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
+        // The forward pass blocks for up to seconds: run it on the blocking pool, not Swift's cooperative pool.
+        return try await pool.run { _ in self.embedBlocking(texts) }
     }
 
     /// Embeds `texts` on the calling thread: L2-normalised vectors in the order of `texts`.
