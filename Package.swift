@@ -1,6 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The commit `kb --version` names: KB_BUILD_COMMIT from the build's environment (Scripts/package sets it from
+// `git rev-parse`), else "unknown". The environment is part of SwiftPM's manifest cache key, so a change rebuilds;
+// Context.gitInformation is not (it goes stale after a commit until the manifest changes), so it is not used.
+let buildCommit = Context.environment["KB_BUILD_COMMIT"].flatMap { commit in
+    commit.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." } && !commit.isEmpty ? commit : nil
+} ?? "unknown"
+
 let package = Package(
     name: "kb",
     platforms: [.macOS(.v15)],
@@ -12,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
@@ -39,6 +47,8 @@ let package = Package(
         ),
         // Half-precision index kernels in C: AVX2 + FMA + F16C chosen at run time, a portable loop elsewhere.
         .target(name: "CKernels"),
+        // The build commit for `kb --version`, as a C define so it can come from the manifest.
+        .target(name: "CBuildInfo", cSettings: [.define("KB_BUILD_COMMIT", to: "\"\(buildCommit)\"")]),
         .target(
             name: "KnowledgeBase",
             dependencies: [
@@ -63,13 +73,21 @@ let package = Package(
                 "KnowledgeBaseMCP",
                 .product(name: "MCP", package: "swift-sdk"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // The web page, as real files (lint them: `node --check Sources/KnowledgeBaseServer/Web/app.js`).
+            resources: [
+                .embedInCode("Web/index.html"),
+                .embedInCode("Web/app.css"),
+                .embedInCode("Web/app.js"),
             ]
         ),
         .executableTarget(
             name: "kb",
             dependencies: [
+                "CBuildInfo",
                 "KnowledgeBase",
                 "KnowledgeBaseServer",
                 "KnowledgeBaseMCP",
@@ -85,6 +103,11 @@ let package = Package(
         .testTarget(
             name: "KnowledgeBaseMCPTests",
             dependencies: ["KnowledgeBaseMCP", .product(name: "MCP", package: "swift-sdk")]
+        ),
+        // The kb command's own logic (the chat line editor), through @testable import of the executable.
+        .testTarget(
+            name: "kbTests",
+            dependencies: ["kb"]
         ),
         .testTarget(
             name: "KnowledgeBaseServerTests",

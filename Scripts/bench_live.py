@@ -11,9 +11,13 @@
 With --store, everything runs on that knowledge base (e.g. a PostgreSQL schema) instead of a new SQLite file; it
 must be empty.
 """
-import argparse, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, secrets, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# Writes need a token (kb serve would otherwise generate one beside the database).
+TOKEN = secrets.token_hex(16)
 
 
 def free_port():
@@ -24,7 +28,8 @@ def free_port():
 
 def request(method, url, body=None):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json",
+                                                                         "Authorization": f"Bearer {TOKEN}"})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, r.read()
@@ -61,7 +66,7 @@ def main():
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="kb-bench-live-")
     env = dict(os.environ, KB_LOG_LEVEL="error")
-    env.pop("KB_API_TOKEN", None)
+    env["KB_API_TOKEN"] = TOKEN
     store = ["--store", args.store or os.path.join(work, "kb.sqlite")]
     corpus = os.path.join(work, "corpus")
     shutil.copytree(args.corpus, corpus)

@@ -8,8 +8,11 @@ It installs what it needs: Debian's chromium and chromium-driver (apt-get, as ro
 fails; it never skips. It starts ../shared/tools/ollama-minilm as a streaming Ollama (--any-chat-model, tokens 30 ms
 apart; its chat stub answers by quoting the context), ingests Corpus/platform plus a malicious runbook, starts
 `kb serve` with KB_API_TOKEN, and drives the page: asking (Enter) and watching tokens arrive, opening a source,
-following citations (mouse and keyboard), a refusal, API errors, uploading and deleting a document, and the XSS
-cases (<script>, <img onerror>, javascript: links in a runbook and in the answer). At the end it compares time to
+following citations (mouse and keyboard), a refusal, API errors, uploading and deleting a document, the XSS
+cases (<script>, <img onerror>, javascript: links in a runbook and in the answer), conversations with follow-ups
+(history sent, kept in localStorage, listed, switched, deleted), the settings (mode, k, template, chat model from
+/v1/models), document search and filters (path, source, metadata), the whole runbook opened at the cited lines, copy
+buttons on code blocks, and relative runbook links opened in the page. At the end it compares time to
 first token and to the whole answer through the page with the same question through `curl -N`.
 Every process it starts is stopped; every wait is bounded.
 """
@@ -41,6 +44,14 @@ When the zebra quokka pager fires, check <img src=x onerror="window.__kbXss='img
 For zebra quokka failover details read [the failover guide](javascript:window.__kbXss='link';alert(3)) first.
 Zebra quokka failover runs `failover --promote` as **root**, see [the site](https://runbooks.example.com/zq) for more.
 """
+LINKS_RUNBOOK = """# Walrus link index
+
+## Related runbooks
+
+For walrus storage trouble read [the disk runbook](../platform/disk-full.md) first, and [the walrus archive](./walrus-archive.md) after.
+The [vendor page](https://vendor.example.com/walrus) has the rest.
+"""
+FOLLOW_UP = "and what about the deleted files still held open?"
 
 
 def fail(message):
@@ -250,6 +261,249 @@ def renderer_checks(page):
               f"hostile Markdown stays text: {case['md']!r} -> {case['elements']} {case['hrefs']}")
     check(cases["cites"] == ["#source-1", "#source-2", "#source-3"] and cases["invalid"] == ["9", "4"],
           f"citations link to their source; 9 and 4, with no such source, are flagged ({cases['cites']}, {cases['invalid']})")
+    more = page.js("""
+        const html = (md) => { const d = document.createElement('div'); d.append(kb.renderMarkdown(md)); return d; };
+        let d = html('```sh\\ndf -h /var\\n```');
+        const out = {copy: [...d.querySelectorAll('.code-block > button.copy-code')].length,
+                     copyType: d.querySelector('button.copy-code') && d.querySelector('button.copy-code').type};
+        d = html('See [dns](../network/dns.md), [flush](dns.md#flush), [abs](/etc/x.md), [proto](//evil.example/a.md), ' +
+                 '[js](javascript:alert(1)//x.md), [img](x.png), ![pic](a.md).');
+        out.targets = [...d.querySelectorAll('a.runbook-link')].map((a) => a.dataset.target);
+        out.blocked = [...d.querySelectorAll('.blocked-link')].length;
+        out.hrefs = [...d.querySelectorAll('a')].map((a) => a.getAttribute('href'));
+        out.resolved = [kb.resolvePath('platform/disk-full.md', '../network/dns.md'), kb.resolvePath('a/b.md', './c.md'),
+                        kb.resolvePath('a.md', '../../../x.md')];
+        d = html('| Path | Usual cause |\\n|---|--:|\\n| `/var/log` | logrotate `a|b` |\\n| <img src=x onerror=alert(1)> | x \\\\| y |\\n\\nafter');
+        out.table = {heads: [...d.querySelectorAll('thead th')].map((c) => c.textContent),
+                     cells: [...d.querySelectorAll('tbody td')].map((c) => c.textContent),
+                     align: d.querySelector('th[data-align="right"]') !== null, img: d.querySelectorAll('img').length,
+                     after: d.querySelector('.table-wrap + p') && d.querySelector('.table-wrap + p').textContent};
+        return out;""")
+    check(more["copy"] == 1 and more["copyType"] == "button", "Markdown: a fenced code block gets a copy button")
+    check(more["targets"] == ["../network/dns.md", "dns.md"] and more["blocked"] == 5 and set(more["hrefs"]) == {"#runbook"},
+          f"relative runbook links become in-page links; absolute, protocol-relative, javascript: and image links stay text {more}")
+    check(more["resolved"] == ["network/dns.md", "a/c.md", "x.md"], f"relative links resolve against the document's path {more['resolved']}")
+    table = more["table"]
+    check(table["heads"] == ["Path", "Usual cause"] and table["cells"] == ["/var/log", "logrotate a|b", "<img src=x onerror=alert(1)>", "x | y"]
+          and table["align"] and table["img"] == 0 and table["after"] == "after",
+          f"Markdown: a table, with | inside code and escaped, alignment, and markup in a cell as text {table}")
+
+
+def api_json(base, method, path, body=None, token=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def record_ask_bodies(page):
+    """Wraps fetch so each /v1/ask request body is kept in window.__kbBodies (the request still goes out)."""
+    page.js("""window.__kbBodies = []; const real = window.fetch;
+        window.fetch = (url, init) => { if (String(url).includes('/v1/ask')) window.__kbBodies.push(JSON.parse(init.body));
+                                         return real(url, init); };""")
+
+
+def conversations(page):
+    return page.js("return JSON.parse(localStorage.getItem('kb.conversations') || '[]')")
+
+
+def daily_use_checks(page, driver, base, shots):
+    """Conversations, settings, the runbook view, copy buttons, relative links, document search and filters."""
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    print("conversations: follow-ups with history, kept in the browser, listed, switched, deleted")
+    page.find("#nav-ask").click()
+    page.find("#new-conversation").click()
+    check(not page.find_all("#thread > li") and not page.find("#answer-section").is_displayed(), "New conversation clears the thread")
+    before = len(conversations(page))
+    record_ask_bodies(page)
+    page.ask(QUESTION, watch=False)
+    first_answer = page.find("#answer").text
+    check(page.find("#question").get_attribute("value") == "" and QUESTION in page.find("#answer-question").text,
+          "the question moves from the box to the answer")
+    page.ask(FOLLOW_UP, watch=False)
+    bodies = page.js("return window.__kbBodies")
+    check(len(bodies) == 2 and "history" not in bodies[0], "the first question goes without history")
+    history = bodies[1].get("history") or []
+    check([m["role"] for m in history] == ["user", "assistant"] and history[0]["content"] == QUESTION
+          and history[1]["content"][:40] == page.js("return JSON.parse(localStorage.getItem('kb.conversations'))[0].turns[0].answer")[:40],
+          "the follow-up sends the earlier question and answer as history, as kb chat does")
+    turns = page.find_all("#thread > li.turn")
+    check(len(turns) == 1 and QUESTION in turns[0].text and FOLLOW_UP in page.find("#answer-question").text,
+          "the earlier turn stays above the new answer")
+    check(first_answer[:30] in turns[0].text, "the earlier answer is kept in the thread")
+    saved = conversations(page)
+    ours = [c for c in saved if [t["question"] for t in c["turns"]] == [QUESTION, FOLLOW_UP]]
+    check(len(saved) == before + 1 and len(ours) == 1 and ours[0]["turns"][1]["state"] == "done",
+          "the conversation is saved in localStorage with both turns")
+    page.find("#new-conversation").click()
+    page.ask("kafka consumer lag is growing: what do I check?", watch=False)
+    check(len(conversations(page)) == before + 2 and page.find("#conversation-count").text == str(before + 2),
+          "a second conversation is listed")
+    page.find("#conversations-panel summary").click()
+    page.find(f'#conversations button.conversation-open[data-id="{ours[0]["id"]}"]').click()
+    page.wait("the first conversation", lambda: FOLLOW_UP in page.find("#answer-question").text)
+    check(len(page.find_all("#thread > li.turn")) == 1 and page.js("return document.getElementById('answer').dataset.state") == "done"
+          and len(page.find_all("#sources > li")) >= 1, "switching back shows its thread, its last answer and its sources")
+    other = [c for c in conversations(page) if c["id"] != ours[0]["id"] and c["turns"][0]["question"].startswith("kafka")][0]
+    page.find("#conversations-panel summary").click()
+    page.find(f'#conversations button.conversation-delete[data-id="{other["id"]}"]').click()
+    check(len(conversations(page)) == before + 1 and not page.find_all(f'#conversations li[data-id="{other["id"]}"]'),
+          "deleting a conversation removes it from the list and from localStorage")
+    driver.refresh()
+    page.wait("the page script", lambda: page.js("return !!window.kb"))
+    check(page.find("#conversation-count").text == str(before + 1), "conversations survive a reload")
+    page.find("#conversations-panel summary").click()
+    page.find(f'#conversations button.conversation-open[data-id="{ours[0]["id"]}"]').click()
+    record_ask_bodies(page)
+    page.ask("and the inodes?", watch=False)
+    check(len(page.js("return window.__kbBodies")[0].get("history", [])) == 4, "a reopened conversation continues with its history")
+    page.js("window.scrollTo(0, 0)")
+    driver.save_screenshot(os.path.join(shots, "web-conversation.png"))
+
+    print("settings: mode, k, template and chat model")
+    page.find("#settings summary").click()
+    models = [m["id"] for m in api_json(base, "GET", "/v1/models")["data"] if m["owned_by"] != "kb"]
+    page.wait("the chat models", lambda: page.find("#setting-model").get_attribute("data-loaded") is not None)
+    options = [o.get_attribute("value") for o in page.find_all("#setting-model option")][1:]
+    check(options == models and models, f"the chat model list is the server's models {options}")
+    Select(page.find("#setting-mode")).select_by_value("keyword")
+    page.find("#setting-k").send_keys("3", Keys.TAB)
+    Select(page.find("#setting-model")).select_by_value(models[0])
+    page.find("#setting-template").send_keys("nope-template", Keys.TAB)
+    record_ask_bodies(page)
+    page.ask(QUESTION, watch=False)
+    body = page.js("return window.__kbBodies")[0]
+    check(body.get("mode") == "keyword" and body.get("k") == 3 and body.get("model") == models[0] and body.get("template") == "nope-template",
+          f"the settings are sent with the question {dict((k, body.get(k)) for k in ('mode', 'k', 'model', 'template'))}")
+    check("template" in page.find("#ask-error").text, f"an unknown template gets the API's error: {page.find('#ask-error').text!r}")
+    page.find("#setting-template").clear()
+    page.find("#setting-template").send_keys("answer", Keys.TAB)
+    page.ask(QUESTION, watch=False)
+    check(page.js("return document.getElementById('answer').dataset.state") == "done" and len(page.find_all("#sources > li")) == 3,
+          "k=3 gives three sources")
+    page.find("#setting-k").clear()
+    page.find("#setting-k").send_keys("0", Keys.TAB)
+    record_ask_bodies(page)
+    page.find("#question").send_keys("anything", Keys.ENTER)
+    check(page.js("return window.__kbBodies.length") == 0 and "1 to 100" in page.find("#ask-status").text
+          and page.js("return document.activeElement.id") == "setting-k", "a bad k is refused in the page, with focus on it")
+    page.find("#setting-k").clear()
+    page.find("#setting-k").send_keys("4", Keys.TAB)
+    driver.refresh()
+    page.wait("the page script", lambda: page.js("return !!window.kb"))
+    kept = page.js("return ['setting-mode', 'setting-k', 'setting-template', 'setting-model'].map((id) => document.getElementById(id).value)")
+    check(kept == ["keyword", "4", "answer", models[0]], f"the settings survive a reload {kept}")
+    page.js("localStorage.removeItem('kb.settings')")
+    driver.refresh()
+    page.wait("the page script", lambda: page.js("return !!window.kb"))
+
+    print("the whole runbook at the cited lines; copy buttons")
+    page.ask(QUESTION, watch=False)
+    source = page.js("const s = document.getElementById('source-1'); return [s.querySelector('.path').textContent];")[0]
+    page.find("#source-1 summary").click()
+    button = page.find("#source-1 button.open-runbook")
+    lines = [int(button.get_attribute("data-first")), int(button.get_attribute("data-last"))]
+    button.click()
+    page.wait("the runbook view", lambda: page.js("return document.getElementById('runbook-view').dataset.state") in ("shown", "error"))
+    check(page.find("#runbook-view").is_displayed() and not page.find("#ask-view").is_displayed()
+          and page.js("return document.getElementById('runbook-view').dataset.path") == source, f"the runbook view shows {source}")
+    stored = api_json(base, "GET", "/v1/documents/by-path/" + source)
+    check(len(page.find_all("#runbook-body .runbook-chunk")) == len(stored["chunks"]), f"all {len(stored['chunks'])} chunks of the runbook are shown")
+    marked = page.js("""return [...document.querySelectorAll('#runbook-body .runbook-chunk.highlight')].map((c) => {
+        const r = c.getBoundingClientRect(); return [Number(c.dataset.first), Number(c.dataset.last), r.top, r.bottom, window.innerHeight]; });""")
+    check(marked and marked[0][0] <= lines[1] and marked[0][1] >= lines[0], f"the cited lines {lines} are highlighted {marked[:1]}")
+    check(0 <= marked[0][2] < marked[0][4], "and scrolled into view")
+    check(page.js("return document.activeElement.classList.contains('highlight')"), "focus moves to the cited lines")
+    page.js("""window.__copied = []; navigator.clipboard.writeText = (text) => { window.__copied.push(text); return Promise.resolve(); };""")
+    copy = page.find_all("#runbook-body button.copy-code")
+    check(copy, f"{len(copy)} code blocks in the runbook have a copy button")
+    expected = page.js("return arguments[0].parentElement.querySelector('pre code').textContent", copy[0])
+    copy[0].click()
+    page.wait("the copy", lambda: page.js("return window.__copied.length") == 1)
+    check(page.js("return window.__copied[0]") == expected and copy[0].text == "Copied", "Copy puts the block's exact text on the clipboard")
+    driver.save_screenshot(os.path.join(shots, "web-runbook.png"))
+    page.find("#runbook-back").click()
+    page.wait("the ask view", lambda: page.find("#ask-view").is_displayed())
+    check(page.js("return document.getElementById('answer').dataset.state") == "done", "Back returns to the answer as it was")
+
+    print("relative runbook links open the stored document")
+    page.js("""const real = window.fetch; window.fetch = (url, init) => { window.fetch = real;
+        const lines = [{type: 'sources', sources: [{number: 1, chunk_id: 1, path: 'security/walrus-links.md', heading: 'Related', score: 0.5,
+                         text: 'x', lines: [1, 6]}]},
+                       {type: 'token', text: 'Read [the disk runbook](../platform/disk-full.md) [1].'},
+                       {type: 'done', citations: [{number: 1}], invalid_citations: [], refused: false, timings_ms: {}}];
+        return Promise.resolve(new Response(lines.map((l) => JSON.stringify(l)).join('\\n') + '\\n', {status: 200})); };""")
+    page.ask("walrus storage trouble", watch=False)
+    links = page.find_all("#answer a.runbook-link")
+    check(len(links) == 1 and not page.find_all("#answer .blocked-link"), "a relative link in the answer is a link, not flagged text")
+    links[0].click()
+    page.wait("the linked runbook", lambda: page.js("return document.getElementById('runbook-view').dataset.path") == "platform/disk-full.md")
+    check(True, "it opens platform/disk-full.md (resolved against the citing source security/walrus-links.md)")
+    page.find("#runbook-back").click()
+    page.find("#nav-documents").click()
+    page.wait("the documents", lambda: page.find_all('#documents > li[data-path="security/walrus-links.md"]'))
+    page.find('#documents > li[data-path="security/walrus-links.md"] button.open-runbook').click()
+    page.wait("the links runbook", lambda: page.js("return document.getElementById('runbook-view').dataset.path") == "security/walrus-links.md")
+    check(len(page.find_all("#runbook-body a.runbook-link")) == 2 and len(page.find_all('#runbook-body a[href^="https://vendor"]')) == 1,
+          "a runbook's relative links are in-page links; its external link keeps the safe treatment")
+    page.find('#runbook-body a.runbook-link[data-target="../platform/disk-full.md"]').click()
+    page.wait("the disk runbook", lambda: page.js("return document.getElementById('runbook-view').dataset.path") == "platform/disk-full.md")
+    check(True, "following ../platform/disk-full.md from the runbook opens it")
+    driver.back()
+    page.wait("the documents view again", lambda: page.find("#docs-view").is_displayed())
+    page.find('#documents > li[data-path="security/walrus-links.md"] button.open-runbook').click()
+    page.wait("the links runbook", lambda: page.js("return document.getElementById('runbook-view').dataset.path") == "security/walrus-links.md")
+    page.find('#runbook-body a.runbook-link[data-target="./walrus-archive.md"]').click()
+    page.wait("the missing runbook", lambda: page.js("return document.getElementById('runbook-view').dataset.state") == "error")
+    check("Not in the knowledge base" in page.find("#runbook-error").text and "security/walrus-archive.md" in page.find("#runbook-error").text,
+          "a link to a runbook that is not stored says so")
+    page.find("#runbook-back").click()
+    page.wait("the documents view again", lambda: page.find("#docs-view").is_displayed())
+
+    print("documents: search and filters by source and metadata")
+    api_json(base, "POST", "/v1/documents", {"path": "team/storage-probe.md", "content": "# Storage probe\n\nCheck the array.\n",
+                                             "metadata": {"team": "storage", "tier": 1}}, token=TOKEN)
+    driver.refresh()  # the list and its sources as a new visitor sees them
+    page.wait("the page script", lambda: page.js("return !!window.kb") and page.find_all("#documents > li"))
+    listing = api_json(base, "GET", "/v1/documents?limit=1000")["documents"]
+    page.find("#docs-filter").send_keys("disk")
+    want = sorted(d["path"] for d in listing if "disk" in (d["path"] + d["title"] + json.dumps(d["metadata"])).lower())
+    shown = lambda: sorted(page.js("return [...document.querySelectorAll('#documents > li')].map((e) => e.dataset.path)"))  # noqa: E731
+    page.wait("the filtered list", lambda: shown() == want)
+    check(want and "matching" in page.find("#docs-range").text, f"Find filters by path and title: {want}")
+    page.find("#docs-filter").clear()
+    page.find("#docs-meta").send_keys("team=storage")
+    page.wait("the metadata filter", lambda: shown() == ["team/storage-probe.md"])
+    check("team=storage" in page.find('#documents > li[data-path="team/storage-probe.md"]').text, "a metadata filter finds the document and shows its metadata")
+    page.find("#docs-meta").clear()
+    page.find("#docs-meta").send_keys("tier=1, team")
+    page.wait("two metadata terms", lambda: shown() == ["team/storage-probe.md"])
+    page.find("#docs-meta").clear()
+    page.find("#docs-meta").send_keys("=storage")
+    page.wait("the filter error", lambda: page.find("#docs-error").is_displayed())
+    check("no key" in page.find("#docs-error").text, "a metadata filter without a key is explained")
+    page.find("#docs-meta").clear()
+    page.find("#docs-meta").send_keys(Keys.BACKSPACE)
+    sources = sorted({d["source"] for d in listing})
+    page.wait("the source list", lambda: [o.get_attribute("value") for o in page.find_all("#docs-source option")][1:] == sources)
+    api_source = [d["source"] for d in listing if d["path"] == "team/storage-probe.md"][0]
+    Select(page.find("#docs-source")).select_by_value(api_source)
+    want = sorted(d["path"] for d in listing if d["source"] == api_source)
+    page.wait("the source filter", lambda: shown() == want)
+    check(len(sources) >= 2, f"the source filter lists {sources} and shows only {api_source}'s documents")
+    Select(page.find("#docs-source")).select_by_value("")
+    page.wait("all documents again", lambda: len(shown()) == min(20, len(listing)))
+    page.js("window.scrollTo(0, 0)")
+    driver.save_screenshot(os.path.join(shots, "web-filters.png"))
+    api_json(base, "DELETE", "/v1/documents/by-path/team/storage-probe.md", token=TOKEN)
+    page.no_alert("in the daily-use checks")
+    violations = page.js("return window.__cspViolations")
+    check(violations == [], f"no Content-Security-Policy violation {violations}")
+    page.find("#nav-ask").click()
+    page.find("#new-conversation").click()
 
 
 def run(args):
@@ -290,6 +544,8 @@ def run(args):
         os.makedirs(os.path.join(corpus, "security"))
         with open(os.path.join(corpus, "security", "zebra-quokka-failover.md"), "w") as f:
             f.write(MALICIOUS_RUNBOOK)
+        with open(os.path.join(corpus, "security", "walrus-links.md"), "w") as f:
+            f.write(LINKS_RUNBOOK)
         db = os.path.join(work, "kb.sqlite")
         env = dict(os.environ, OLLAMA_HOST=ollama, KB_API_TOKEN=TOKEN, KB_LOG_LEVEL="warning")
         env.pop("KB_READ_TOKEN", None)
@@ -449,12 +705,13 @@ def run(args):
         page.find("#api-token").send_keys("wrong-token")
         page.find("#upload-files").send_keys(upload)
         page.find("#upload-button").click()
-        page.wait("the second upload result", lambda: "forbidden" in page.find("#upload-results").text)
-        check(True, "a wrong token gets the API's forbidden error")
+        page.wait("the second upload result", lambda: "not valid" in page.find("#upload-results").text)
+        check(True, "a wrong token gets the API's invalid-token error")
         page.find("#api-token").clear()
         page.find("#api-token").send_keys(TOKEN)
-        check(page.js("return sessionStorage.getItem('kb.apiToken')") == TOKEN and page.js("return localStorage.length") == 0,
-              "the token is kept in sessionStorage only")
+        check(page.js("return sessionStorage.getItem('kb.apiToken')") == TOKEN
+              and not page.js("return Object.keys(localStorage).some((k) => localStorage.getItem(k).includes(arguments[0]))", TOKEN),
+              "the token is kept in sessionStorage only (never in localStorage)")
         page.find("#upload-files").send_keys(upload)
         page.find("#upload-button").click()
         page.wait("the uploaded document in the list",
@@ -481,6 +738,8 @@ def run(args):
         check("upload-probe.md" not in paths and "Deleted upload-probe.md" in page.find("#docs-status").text,
               "confirming deletes it through the API")
         page.no_alert("on the documents view")
+
+        daily_use_checks(page, driver, base, shots)
 
         print("phone-sized window (390×844)")
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
@@ -548,6 +807,7 @@ def measure(page, base, runs, kb, db, env):
     """Time to first token and to the whole answer through the page, curl -N and `kb ask`: medians of `runs`."""
     page_first, page_total = [], []
     for _ in range(runs):
+        page.find("#new-conversation").click()  # a question of its own, like curl's: no history sent
         page.ask(QUESTION, watch=False)
         timings = page.answer_timings()
         page_first.append(timings["first_token"])

@@ -200,7 +200,7 @@ async def main():
         status, _ = post(base + "/mcp", initialize, {})
         check(status == 401, f"http: no token is 401, got {status}")
         status, _ = post(base + "/mcp", initialize, {"Authorization": "Bearer wrong"})
-        check(status == 403, f"http: a wrong token is 403, got {status}")
+        check(status == 401, f"http: a wrong token is 401 (RFC 6750 invalid_token), got {status}")
         status, _ = post(base + "/mcp", initialize, {"Authorization": "Bearer reader", "Origin": "http://evil.example"})
         check(status == 403, f"http: a foreign Origin is refused, got {status}")
         status, body = post(base + "/mcp", initialize, {"Authorization": "Bearer reader"})

@@ -124,7 +124,8 @@ def run(live):
     expect_error(openai.NotFoundError, lambda: list(client.chat.completions.create(
         model="no-such-model", stream=True, messages=[{"role": "user", "content": "hi"}])), 404, param="model")
     wrong = openai.OpenAI(base_url=f"{live.base}/v1", api_key="not-the-token", max_retries=0)
-    expect_error(openai.PermissionDeniedError, lambda: wrong.models.list(), 403, type="permission_error")
+    expect_error(openai.AuthenticationError, lambda: wrong.models.list(), 401, type="authentication_error",
+                 code="invalid_token")
     writer = openai.OpenAI(base_url=f"{live.base}/v1", api_key=WRITE, max_retries=0)
     check(any(model.id == GROUNDED for model in writer.models.list()), "the write token reads too")
     error = expect_error(openai.APIStatusError, lambda: client.post("/chat/completions", cast_to=object,

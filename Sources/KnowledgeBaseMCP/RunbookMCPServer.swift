@@ -39,6 +39,9 @@ public struct RunbookMCPServer: Sendable {
             let started = ContinuousClock.now
             let result = await tools.call(params.name, arguments: params.arguments?.mapValues(Self.toolValue))
             let elapsed = started.duration(to: .now).components
+            if let detail = result.internalError {
+                logger.error("mcp tool call failed", metadata: ["mcp.tool": "\(params.name)", "error": "\(detail)"])
+            }
             logger.debug("mcp tool call", metadata: [
                 "mcp.tool": "\(params.name)", "mcp.error": "\(result.isError)",
                 "duration_ms": "\(String(format: "%.3f", Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15))",

@@ -36,58 +36,35 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     static func badRequest(_ message: String) -> APIError { APIError(.badRequest, code: "invalid_request", message) }
     static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message) }
 
-    /// What a failure of the chat model means to the client: a model Ollama lacks is the client's mistake (404),
-    /// Ollama down is 503, Ollama refusing the request 400, anything else from it 502.
-    static func chat(_ error: ChatError) -> APIError {
-        switch error {
-        case .modelNotFound:
-            return APIError(.notFound, code: "model_not_found", error.description)
-        case .unreachable:
-            return APIError(.serviceUnavailable, code: "upstream_unavailable", error.description,
-                            headers: [.retryAfter: "10"])
-        case .http(let status, _) where (400..<500).contains(status) && status != 429:
-            // Ollama refused the request itself, e.g. "all-minilm does not support chat".
-            return APIError(.badRequest, code: "upstream_rejected", error.description)
-        case .unsupported:
-            return APIError(.notImplemented, code: "unsupported", error.description)
-        default:
-            return APIError(.badGateway, code: "upstream_error", error.description)
-        }
+    /// A 500 that tells the client nothing of the server's internals (SQL, file paths, model paths), only the
+    /// request id under which the detail is logged.
+    static func internalError(requestID: String) -> APIError {
+        APIError(.internalServerError, code: "internal_error",
+                 "internal error; see the server log for request \(requestID)")
     }
 
-    /// Maps library and framework errors to what a client should see.
-    static func from(_ error: any Error) -> APIError {
+    /// Maps library and framework errors to what a client should see: each library error type says so in its
+    /// `APIErrorConvertible` conformance (ErrorMapping/); anything else, and every 500, is `internalError`.
+    /// The caller logs the detail of a 5xx with the request id.
+    static func from(_ error: any Error, requestID: String) -> APIError {
+        let mapped: APIError
         switch error {
         case let error as APIError:
-            return error
-        case let error as QueryError:
-            switch error {
-            case .emptyKnowledgeBase: return APIError(.conflict, code: "empty_knowledge_base", error.description)
-            case .embedderMismatch: return APIError(.conflict, code: "embedder_mismatch", error.description)
-            case .invalidQuestion: return .badRequest(error.description)
-            case .indexChanged:
-                return APIError(.serviceUnavailable, code: "index_changed", error.description, headers: [.retryAfter: "1"])
-            }
-        case let error as EmbeddingError where error.isFatal:
-            return APIError(.serviceUnavailable, code: "embedder_unavailable", error.description,
-                            headers: [.retryAfter: "10"])
-        case let error as EmbeddingError:
-            if case .input = error { return APIError(.unprocessableContent, code: "embedding_rejected", error.description) }
-            return APIError(.badGateway, code: "embedder_error", error.description)
-        case let error as ChatError:
-            return chat(error)
-        case let error as StoreError:
-            if case .invalidInput(let message) = error { return .badRequest(message) }
-            return APIError(.internalServerError, code: "store_error", error.description)
+            mapped = error
+        case let error as any APIErrorConvertible:
+            mapped = error.apiError
         case let error as HTTPError:
             switch error.status {
-            case .notFound: return .notFound("no such route; see the HTTP API in the README")
+            case .notFound: mapped = .notFound("no such route; see the HTTP API in the README")
             case .contentTooLarge:
-                return APIError(.contentTooLarge, code: "body_too_large", "the request body is larger than this server accepts")
-            default: return APIError(error.status, code: "http_error", error.body ?? error.status.reasonPhrase)
+                mapped = APIError(.contentTooLarge, code: "body_too_large",
+                                  "the request body is larger than this server accepts")
+            case let status where status.code >= 500: mapped = internalError(requestID: requestID)
+            default: mapped = APIError(error.status, code: "http_error", error.body ?? error.status.reasonPhrase)
             }
         default:
-            return APIError(.internalServerError, code: "internal_error", "\(error)")
+            mapped = internalError(requestID: requestID)
         }
+        return mapped.status == .internalServerError ? internalError(requestID: requestID) : mapped
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KnowledgeBase
+import Logging
 
 /// The NDJSON protocol of `/v1/ask` with `"agent": true`: `tool_call`, `sources` (each time passages are first
 /// shown, numbered), `note` and `token` lines as they happen, then `done` with every passage shown (or `error`).
@@ -34,7 +35,8 @@ enum AgentAnswerStream {
     }
 
     static func write(_ events: AsyncThrowingStream<AgentEvent, any Error>, question: String, mode: SearchMode,
-                      started: ContinuousClock.Instant, to writer: inout any ResponseBodyWriter) async throws {
+                      started: ContinuousClock.Instant, requestID: String, logger: Logger,
+                      to writer: inout any ResponseBodyWriter) async throws {
         struct SourcesLine: Encodable { var type = "sources"; var sources: [AnswerStream.Source] }
         struct TokenLine: Encodable { var type = "token"; var text: String }
         struct NoteLine: Encodable { var type = "note"; var text: String }
@@ -79,8 +81,9 @@ enum AgentAnswerStream {
                 sources: sources(prepared.query.results), citations: summary.citations,
                 invalid_citations: summary.invalidCitations, refused: prepared.refused, timings_ms: summary.timings)))
         } catch {
-            let code = error is ChatError ? "upstream_error" : "internal_error"
-            try await writer.write(AnswerStream.line(ErrorLine(error: .init(code: code, message: "\(error)"))))
+            let failure = APIError.streamFailure(error, requestID: requestID, logger: logger)
+            let code = error is ChatError ? "upstream_error" : failure.code
+            try await writer.write(AnswerStream.line(ErrorLine(error: .init(code: code, message: failure.message))))
         }
         try await writer.finish(nil)
     }
@@ -102,8 +105,8 @@ enum AgentAnswerStream {
                 case .finished(let prepared): finished = prepared
                 }
             }
-        } catch {
-            throw APIError(.badGateway, code: "upstream_error", "\(error)")
+        } catch let error as ChatError {
+            throw APIError(.badGateway, code: "upstream_error", error.description)
         }
         let prepared = finished ?? PreparedAnswer(question: question, shown: shown, mode: mode)
         let summary = prepared.summary(answer: answer, started: started, firstToken: firstToken)

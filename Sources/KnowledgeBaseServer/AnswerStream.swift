@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KnowledgeBase
+import Logging
 
 /// The NDJSON protocol of `/v1/ask`: `sources`, then `token` lines, then `done` (or `error`).
 enum AnswerStream {
@@ -49,7 +50,7 @@ enum AnswerStream {
                     timings_ms: summary.timings)
     }
 
-    static func write(_ prepared: PreparedAnswer, events: ChatEventCursor,
+    static func write(_ prepared: PreparedAnswer, events: ChatEventCursor, requestID: String, logger: Logger,
                       started: ContinuousClock.Instant, to writer: inout any ResponseBodyWriter) async throws {
         struct SourcesLine: Encodable { var type = "sources"; var sources: [Source] }
         struct TokenLine: Encodable { var type = "token"; var text: String }
@@ -70,13 +71,14 @@ enum AnswerStream {
             }
             try await writer.write(line(done(prepared, answer: answer, started: started, firstToken: firstToken)))
         } catch {
-            let code = error is ChatError ? "upstream_error" : "internal_error"
-            try await writer.write(line(ErrorLine(error: .init(code: code, message: "\(error)"))))
+            let failure = APIError.streamFailure(error, requestID: requestID, logger: logger)
+            let code = error is ChatError ? "upstream_error" : failure.code
+            try await writer.write(line(ErrorLine(error: .init(code: code, message: failure.message))))
         }
         try await writer.finish(nil)
     }
 
-    /// The whole answer as one object; a failure of the model throws (`APIError.chat` gives its status).
+    /// The whole answer as one object; a failure of the model throws (`ChatError.apiError` gives its status).
     static func collect(_ prepared: PreparedAnswer, events: ChatEventCursor,
                         started: ContinuousClock.Instant) async throws -> Answer {
         var answer = ""

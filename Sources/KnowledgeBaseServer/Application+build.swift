@@ -9,6 +9,7 @@ public func buildApplication(_ dependencies: ServerDependencies) -> some Applica
     let configuration = dependencies.configuration
     return Application(
         router: buildRouter(dependencies),
+        server: .http1(configuration: .init(idleTimeout: configuration.idleTimeout.map { .nanoseconds(nanoseconds($0)) })),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "kb"),
         // Shut down in reverse order: the follower leaves the readers table before the WAL is checkpointed.
         services: [CheckpointService(catalog: dependencies.catalog, logger: dependencies.logger),
@@ -16,10 +17,18 @@ public func buildApplication(_ dependencies: ServerDependencies) -> some Applica
         logger: dependencies.logger)
 }
 
+/// A connection that sends nothing (not even a whole request head) for this long is closed; a response being
+/// written keeps it open.
+func nanoseconds(_ duration: Duration) -> Int64 {
+    let (seconds, attoseconds) = duration.components
+    return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+}
+
 /// The routes, with request ids, logging, metrics and JSON errors on every one.
 public func buildRouter(_ dependencies: ServerDependencies) -> Router<KBRequestContext> {
     let router = Router(context: KBRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: RequestMiddleware(metrics: dependencies.metrics, logger: dependencies.logger))
+    router.add(middleware: HostCheckMiddleware(policy: HostPolicy(configuration: dependencies.configuration)))
     QueryRoutes(dependencies: dependencies).register(on: router)
     ChatCompletionRoutes(dependencies: dependencies).register(on: router)
     DocumentRoutes(dependencies: dependencies).register(on: router)

@@ -14,7 +14,9 @@ struct ChatCompletionRoutes: Sendable {
         let openAI = router.group().add(middleware: OpenAIErrorMiddleware(logger: dependencies.logger))
         openAI.get("/v1/models") { request, _ in try await models(request) }
         openAI.restrict("/v1/models", to: [.get, .head])
-        openAI.post("/v1/chat/completions") { request, _ in try await completions(request) }
+        openAI.post("/v1/chat/completions") { request, context in
+            try await completions(request, requestID: context.requestID)
+        }
         openAI.restrict("/v1/chat/completions", to: [.post])
     }
 
@@ -41,7 +43,7 @@ struct ChatCompletionRoutes: Sendable {
         return try jsonResponse(ModelList(data: grounded + plain))
     }
 
-    func completions(_ request: Request) async throws -> Response {
+    func completions(_ request: Request, requestID: String) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(ChatCompletionRequest.self, from: request,
                                              limit: dependencies.configuration.maxChatBytes,
@@ -72,6 +74,7 @@ struct ChatCompletionRoutes: Sendable {
                         headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"],
                         body: ResponseBody { writer in
                             try await ChatCompletionStream.write(response, events: cursor, includeUsage: includeUsage,
+                                                                 requestID: requestID, logger: dependencies.logger,
                                                                  to: &writer)
                         })
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import KnowledgeBase
+import Logging
 
 /// Sends a chat completion as Server-Sent Events, `data: {chat.completion.chunk}` each, ending with
 /// `data: [DONE]`; or collects it into one `chat.completion`.
@@ -11,6 +12,7 @@ import KnowledgeBase
 /// `data: {"error":{…}}` event, which OpenAI's SDKs raise as `APIError`.
 enum ChatCompletionStream {
     static func write(_ response: ChatCompletionResponse, events: ChatEventCursor, includeUsage: Bool,
+                      requestID: String, logger: Logger,
                       to writer: inout any ResponseBodyWriter) async throws {
         try await writer.write(event(response.chunk(.init(role: "assistant", content: ""))))
         var answer = ""
@@ -34,7 +36,8 @@ enum ChatCompletionStream {
             if includeUsage { try await writer.write(event(response.usageChunk(stats))) }
             try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
         } catch {
-            var data = OpenAIError.from(error).body
+            let failure = APIError.streamFailure(error, requestID: requestID, logger: logger)
+            var data = OpenAIError.from(failure, requestID: requestID).body
             data.insert(contentsOf: Data("data: ".utf8), at: 0)
             data.append(contentsOf: Data("\n\n".utf8))
             try await writer.write(ByteBuffer(data: data))

@@ -27,7 +27,7 @@ struct HealthRoutes: Sendable {
             let stats = try dependencies.catalog.store.stats()
             checks["database"] = "ok (\(stats.documents) documents)"
         } catch {
-            checks["database"] = "\(error)"
+            checks["database"] = notReady("database", error)
             ready = false
         }
         var lag: Double?
@@ -38,14 +38,14 @@ struct HealthRoutes: Sendable {
             checks["index"] = "ok (\(index?.count ?? 0) vectors, change \(dependencies.catalog.sequence ?? 0), "
                 + "\(String(format: "%.3f", seconds)) s behind)"
         } catch {
-            checks["index"] = "\(error)"
+            checks["index"] = notReady("index", error)
             ready = false
         }
         do {
             _ = try await dependencies.embedder.embed(["readiness probe"])
             checks["embedder"] = "ok (\(dependencies.embedder.kind) \(dependencies.embedder.model))"
         } catch {
-            checks["embedder"] = "\(error)"
+            checks["embedder"] = notReady("embedder", error)
             ready = false
         }
         struct Readiness: Encodable {

@@ -19,12 +19,7 @@ enum JSONBody {
             throw tooLarge(limit)
         }
         var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw tooLarge(limit)
-        }
+        let buffer = try await RequestBody.collect(&request, upTo: limit, tooLarge: tooLarge(limit))
         let bytes = Data(buffer: buffer)
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw APIError.badRequest("the body is not valid UTF-8")

@@ -10,8 +10,7 @@ import MCP
 /// Each request gets a server of its own, so any replica behind a load balancer can answer any request and
 /// concurrent clients never share JSON-RPC ids. Without sessions there is no server-to-client stream: `GET` and
 /// `DELETE` answer 405, as the transport's specification allows. The read token is required like on every read
-/// route; on a loopback address Host and Origin must be local (the SDK's DNS-rebinding check), elsewhere a
-/// browser's cross-origin request is refused.
+/// route; `Host` and `Origin` are checked for every route by `HostCheckMiddleware` (DNS rebinding, other sites).
 struct MCPRoutes: Sendable {
     let dependencies: ServerDependencies
 
@@ -31,25 +30,27 @@ struct MCPRoutes: Sendable {
         let limit = dependencies.configuration.maxQueryBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw Self.tooLarge(limit) }
         var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw Self.tooLarge(limit)
-        }
+        let body = try await RequestBody.collect(&request, upTo: limit, tooLarge: Self.tooLarge(limit))
         var headers: [String: String] = [:]
         for field in request.headers {
             let name = field.name.canonicalName
             headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
         }
         if headers["host"] == nil, let authority = request.head.authority { headers["host"] = authority }
-        let transport = StatelessHTTPServerTransport(validationPipeline: validationPipeline,
-                                                     logger: dependencies.logger)
-        let server = await mcpServer.makeServer()
-        try await server.start(transport: transport)
-        let reply = await transport.handleRequest(MCP.HTTPRequest(method: "POST", headers: headers,
+        let reply: MCP.HTTPResponse
+        if Self.hasInvalidID(Data(buffer: body)) {
+            // The SDK's transport reads a boolean id as the integer 1 and then waits forever for the answer the
+            // server never sends (it cannot decode that id), so such a request is refused here.
+            reply = .error(statusCode: 400, .invalidRequest("Invalid Request: \"id\" must be a string, an integer or null"))
+        } else {
+            let transport = StatelessHTTPServerTransport(validationPipeline: validationPipeline,
+                                                         logger: dependencies.logger)
+            let server = await mcpServer.makeServer()
+            try await server.start(transport: transport)
+            reply = await transport.handleRequest(MCP.HTTPRequest(method: "POST", headers: headers,
                                                                   body: Data(buffer: body), path: "/mcp"))
-        await server.stop()
+            await server.stop()
+        }
         var fields = HTTPFields()
         for (name, value) in reply.headers {
             if let name = HTTPField.Name(name) { fields[name] = value }
@@ -58,36 +59,29 @@ struct MCPRoutes: Sendable {
                         body: .init(byteBuffer: ByteBuffer(data: reply.bodyData ?? Data())))
     }
 
-    var validationPipeline: any HTTPRequestValidationPipeline {
-        let origin: any HTTPRequestValidator = dependencies.configuration.isLoopback
-            ? Self.localOnly : SameOriginValidator()
-        return StandardValidationPipeline(validators: [
-            origin, AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
-        ])
+    /// Whether `body` is a JSON object whose `id` is there but neither a string, an integer nor null (JSON-RPC's
+    /// Invalid Request), e.g. `true`, `1.5` or `[]`.
+    static func hasInvalidID(_ body: Data) -> Bool {
+        struct Probe: Decodable {
+            var invalid = false
+            enum Keys: String, CodingKey { case id }
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: Keys.self)
+                guard container.contains(.id), !(try container.decodeNil(forKey: .id)) else { return }
+                invalid = (try? container.decode(MCP.ID.self, forKey: .id)) == nil
+            }
+        }
+        return (try? JSONDecoder().decode(Probe.self, from: body))?.invalid ?? false
     }
 
-    /// The SDK's `OriginValidator.localhost()`, also accepting a local host named without a port (port 80).
-    static let localOnly: OriginValidator = {
-        let hosts = ["127.0.0.1", "localhost", "[::1]"]
-        return OriginValidator(allowedHosts: hosts + hosts.map { "\($0):*" },
-                               allowedOrigins: hosts.flatMap { ["http://\($0)", "http://\($0):*"] })
-    }()
+    var validationPipeline: any HTTPRequestValidationPipeline {
+        StandardValidationPipeline(validators: [
+            AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
+        ])
+    }
 
     static func tooLarge(_ limit: Int) -> APIError {
         APIError(.contentTooLarge, code: "body_too_large", "the MCP message is larger than \(limit) bytes "
             + "(--max-query-bytes)")
-    }
-}
-
-/// Refuses a request whose `Origin` is not the host it was sent to (a web page of another site calling the server).
-struct SameOriginValidator: HTTPRequestValidator {
-    func validate(_ request: MCP.HTTPRequest, context: HTTPValidationContext) -> MCP.HTTPResponse? {
-        guard let origin = request.header("Origin") else { return nil }
-        let host = request.header("Host") ?? ""
-        let originHost = origin.split(separator: "://", maxSplits: 1).last.map(String.init) ?? origin
-        guard !host.isEmpty, originHost.lowercased() == host.lowercased() else {
-            return .error(statusCode: 403, .invalidRequest("Forbidden: Origin \(origin) is not this server"))
-        }
-        return nil
     }
 }

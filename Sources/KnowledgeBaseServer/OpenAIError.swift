@@ -40,9 +40,13 @@ struct OpenAIError: Error, HTTPResponseError, Sendable {
     }
 
     /// Any error a route throws, in OpenAI's shape: kb's own errors keep their status, code and message.
-    static func from(_ error: any Error) -> OpenAIError {
-        if let error = error as? OpenAIError { return error }
-        let api = APIError.from(error)
+    /// A 500 says only the request id (`APIError.internalError`); the caller logs the detail.
+    static func from(_ error: any Error, requestID: String) -> OpenAIError {
+        if let error = error as? OpenAIError {
+            guard error.status == .internalServerError else { return error }
+            return from(APIError.internalError(requestID: requestID), requestID: requestID)
+        }
+        let api = APIError.from(error, requestID: requestID)
         var message = api.message
         var param: String?
         switch api.code {
@@ -97,7 +101,7 @@ struct OpenAIErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let openAIError = OpenAIError.from(error)
+            let openAIError = OpenAIError.from(error, requestID: context.requestID)
             if openAIError.status.code >= 500 {
                 logger.error("request failed", metadata: ["request.id": "\(context.requestID)",
                                                                   "error": "\(error)"])

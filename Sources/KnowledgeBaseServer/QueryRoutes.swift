@@ -34,7 +34,7 @@ struct QueryRoutes: Sendable {
     func register(on router: Router<KBRequestContext>) {
         router.post("/v1/query") { request, _ in try await query(request) }
         router.restrict("/v1/query", to: [.post])
-        router.post("/v1/ask") { request, _ in try await ask(request) }
+        router.post("/v1/ask") { request, context in try await ask(request, requestID: context.requestID) }
         router.restrict("/v1/ask", to: [.post])
     }
 
@@ -58,7 +58,7 @@ struct QueryRoutes: Sendable {
         return try jsonResponse(result)
     }
 
-    func ask(_ request: Request) async throws -> Response {
+    func ask(_ request: Request, requestID: String) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(AskRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
                                              fields: ["question", "k", "model", "stream", "history", "template", "mode",
@@ -79,7 +79,7 @@ struct QueryRoutes: Sendable {
         let answering = GroundedAnswering(dependencies: dependencies)
         if body.agent == true {
             return try await agentAnswer(body, options: try answering.options(settings), history: history,
-                                         started: started)
+                                         started: started, requestID: requestID)
         }
         let prepared = try await answering.prepare(body.question, history: history, settings: settings)
         let engine = dependencies.answerEngine
@@ -89,7 +89,8 @@ struct QueryRoutes: Sendable {
         if body.stream ?? true {
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
                             body: ResponseBody { writer in
-                                try await AnswerStream.write(prepared, events: events, started: started, to: &writer)
+                                try await AnswerStream.write(prepared, events: events, requestID: requestID,
+                                                             logger: dependencies.logger, started: started, to: &writer)
                             })
         }
         return try jsonResponse(try await AnswerStream.collect(prepared, events: events, started: started))
@@ -99,7 +100,7 @@ struct QueryRoutes: Sendable {
 extension QueryRoutes {
     /// `/v1/ask` with `"agent": true`: the chat model calls the runbook tools itself before it answers.
     func agentAnswer(_ body: AskRequest, options: QueryOptions, history: [ChatMessage],
-                     started: ContinuousClock.Instant) async throws -> Response {
+                     started: ContinuousClock.Instant, requestID: String) async throws -> Response {
         if let template = body.template, template != "answer" {
             throw APIError.badRequest("field \"template\" cannot be used with \"agent\": the agent has its own "
                 + "instructions")
@@ -113,7 +114,8 @@ extension QueryRoutes {
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
                             body: ResponseBody { writer in
                                 try await AgentAnswerStream.write(events, question: question, mode: options.mode,
-                                                                  started: started, to: &writer)
+                                                                  started: started, requestID: requestID,
+                                                                  logger: dependencies.logger, to: &writer)
                             })
         }
         return try jsonResponse(try await AgentAnswerStream.collect(events, question: question, mode: options.mode,
@@ -161,6 +163,7 @@ enum Validate {
         guard allowEmpty || !path.isEmpty else { throw APIError.badRequest("field \"\(field)\" must not be empty") }
         guard path.unicodeScalars.count <= 1024 else { throw APIError.badRequest("field \"\(field)\" is longer than 1024 characters") }
         guard !path.contains("\0") else { throw APIError.badRequest("field \"\(field)\" must not contain NUL") }
+        if let problem = DocumentPath.problem(path) { throw APIError.badRequest("field \"\(field)\": \(problem)") }
         guard !path.split(separator: "/", omittingEmptySubsequences: false).contains("..") else {
             throw APIError.badRequest("field \"\(field)\" must not contain \"..\"")
         }

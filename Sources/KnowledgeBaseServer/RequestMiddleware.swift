@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import KnowledgeBase
 import Logging
 
 extension HTTPField.Name {
@@ -25,9 +26,11 @@ struct RequestMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let apiError = APIError.from(error)
+            let apiError = APIError.from(error, requestID: context.requestID)
             if apiError.status.code >= 500 {
-                logger.error("request failed", metadata: ["request.id": "\(context.requestID)", "error": "\(error)"])
+                // The client sees only the request id; the detail (SQL, paths) is here.
+                logger.error("request failed", metadata: ["request.id": "\(context.requestID)", "error": "\(error)",
+                                                          "error.code": "\(apiError.code)"])
             }
             response = try apiError.response(from: request, context: context)
         }
@@ -56,31 +59,45 @@ struct RequestMiddleware: RouterMiddleware {
     }
 }
 
-/// Bearer-token checks, compared in constant time.
+/// Bearer-token checks (RFC 6750), compared in constant time.
+///
+/// No token where one is needed is 401 with `WWW-Authenticate: Bearer`; a token that is neither the read nor the
+/// write token is 401 with `error="invalid_token"`; the read token presented for a write is 403 with
+/// `error="insufficient_scope"`.
 struct Authenticator: Sendable {
     let writeToken: String?
     let readToken: String?
 
     func requireWrite(_ request: Request) throws {
         guard let writeToken else { return }
-        try require(writeToken, request, what: "changing documents")
+        guard let presented = Self.bearer(request) else { throw Self.missing("changing documents") }
+        if Self.constantTimeEqual(presented, writeToken) { return }
+        if let readToken, Self.constantTimeEqual(presented, readToken) {
+            throw APIError(.forbidden, code: "insufficient_scope",
+                           "the read token cannot change documents; use the write token (KB_API_TOKEN)",
+                           headers: [.wwwAuthenticate: #"Bearer error="insufficient_scope", scope="write""#])
+        }
+        throw Self.invalid("changing documents")
     }
 
     func requireRead(_ request: Request) throws {
         guard let readToken else { return }
+        guard let presented = Self.bearer(request) else { throw Self.missing("reading") }
         // The write token may read too.
-        if let writeToken, let presented = Self.bearer(request), Self.constantTimeEqual(presented, writeToken) { return }
-        try require(readToken, request, what: "reading")
+        if Self.constantTimeEqual(presented, readToken) { return }
+        if let writeToken, Self.constantTimeEqual(presented, writeToken) { return }
+        throw Self.invalid("reading")
     }
 
-    private func require(_ token: String, _ request: Request, what: String) throws {
-        guard let presented = Self.bearer(request) else {
-            throw APIError(.unauthorized, code: "unauthorized", "\(what) needs Authorization: Bearer <token>",
-                           headers: [.wwwAuthenticate: "Bearer"])
-        }
-        guard Self.constantTimeEqual(presented, token) else {
-            throw APIError(.forbidden, code: "forbidden", "the bearer token is not valid for \(what)")
-        }
+    static func missing(_ what: String) -> APIError {
+        APIError(.unauthorized, code: "unauthorized", "\(what) needs Authorization: Bearer <token>",
+                 headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    static func invalid(_ what: String) -> APIError {
+        APIError(.unauthorized, code: "invalid_token",
+                 "the bearer token is not valid for \(what); check KB_API_TOKEN / KB_READ_TOKEN of the server",
+                 headers: [.wwwAuthenticate: #"Bearer error="invalid_token""#])
     }
 
     static func bearer(_ request: Request) -> String? {
@@ -90,13 +107,13 @@ struct Authenticator: Sendable {
         return String(parts[1]).trimmingCharacters(in: .whitespaces)
     }
 
-    /// Compares every byte whatever the contents, so timing does not reveal how much of a guess was right.
+    /// Compares the SHA-256 digests of both sides, every byte of them, so neither the time taken nor a length
+    /// difference reveals how much of a guess was right.
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        var difference = UInt8(truncatingIfNeeded: x.count ^ y.count)
-        for index in 0..<max(x.count, y.count) {
-            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
-        }
-        return difference == 0
+        let x = Array(SHA256.hex(a).utf8), y = Array(SHA256.hex(b).utf8)
+        // Both are 64 hex digits whatever the inputs.
+        var difference: UInt8 = 0
+        for index in 0..<min(x.count, y.count) { difference |= x[index] ^ y[index] }
+        return difference == 0 && x.count == y.count
     }
 }

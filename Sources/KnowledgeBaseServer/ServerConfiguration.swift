@@ -14,6 +14,11 @@ public struct ServerConfiguration: Sendable {
     public var maxChatBytes: Int
     /// Chat model for `/v1/ask` when the request names none (`KB_CHAT_MODEL`).
     public var chatModel: String
+    /// Host names (without port) requests may carry in `Host` and `Origin` besides the local ones and the bound
+    /// address (`--allowed-host`, `KB_ALLOWED_HOSTS`); `*` accepts any.
+    public var allowedHosts: [String] = []
+    /// Close a connection that sends nothing for this long (`--idle-timeout`); nil never does.
+    public var idleTimeout: Duration? = .seconds(60)
     /// Offer the `ask_runbooks` MCP tool on `/mcp` (when a chat model was named with --chat-model or KB_CHAT_MODEL).
     public var offersAskTool = false
 
@@ -32,6 +37,11 @@ public struct ServerConfiguration: Sendable {
         self.chatModel = chatModel
     }
 
+    /// True for 0.0.0.0, :: and an empty host: every address of the machine.
+    public var isWildcard: Bool {
+        ["0.0.0.0", "::", "[::]", ""].contains(host)
+    }
+
     /// True for 127.0.0.0/8, ::1 and localhost.
     public var isLoopback: Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
@@ -41,7 +51,7 @@ public struct ServerConfiguration: Sendable {
     public func startupProblem() -> String? {
         if apiToken == nil && !isLoopback && !allowUnauthenticated {
             return "refusing to listen on \(host) without a write token: anyone who can reach it could change the "
-                + "knowledge base. Set KB_API_TOKEN, listen on 127.0.0.1, or pass --allow-unauthenticated."
+                + "knowledge base. Set KB_API_TOKEN (or --write-token-file), listen on 127.0.0.1, or pass --allow-unauthenticated."
         }
         return nil
     }

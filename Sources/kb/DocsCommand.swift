@@ -20,7 +20,7 @@ struct DocsCommand: AsyncParsableCommand {
             if documents.isEmpty { print("no documents; add some with `kb ingest PATH`") }
             for document in documents {
                 print("\(String(document.id).leftPad(5))  \(String(document.chunkCount).leftPad(4)) chunks  "
-                    + "\(document.path)  — \(document.title)")
+                    + "\(DocumentPath.escaped(document.path))  — \(DocumentPath.escaped(document.title))")
             }
         }
     }
@@ -39,7 +39,7 @@ struct DocsCommand: AsyncParsableCommand {
                 struct Shown: Encodable { var document: DocumentRecord; var chunks: [ChunkRecord] }
                 return try Output.printJSON(Shown(document: record, chunks: chunks))
             }
-            print("id \(record.id)  \(record.path)  (\(record.format.rawValue), \(record.size) bytes)")
+            print("id \(record.id)  \(DocumentPath.escaped(record.path))  (\(record.format.rawValue), \(record.size) bytes)")
             print("title: \(record.title)\nsha256: \(record.sha256)\nupdated: \(record.updatedAt)\n")
             for chunk in chunks {
                 print("── chunk \(chunk.ordinal + 1) · \(chunk.heading.isEmpty ? "(top)" : chunk.heading) · lines "
@@ -58,7 +58,7 @@ struct DocsCommand: AsyncParsableCommand {
             let catalog = try global.openCatalog(logger: global.makeLogger(), create: false)
             let record = try DocsCommand.find(document, in: catalog.store)
             try catalog.remove(documentID: record.id)
-            print("removed \(record.path) (id \(record.id), \(record.chunkCount) chunks)")
+            print("removed \(DocumentPath.escaped(record.path)) (id \(record.id), \(record.chunkCount) chunks)")
         }
     }
 

@@ -30,6 +30,7 @@ struct KB: AsyncParsableCommand {
               KB_PRECISION     in-memory index: fp32 (default) or fp16 (half the memory)
               KB_LOG_LEVEL     trace, debug, info, warning (default), error
             """,
+        version: BuildInfo.versionLine,
         subcommands: [
             IngestCommand.self, SyncCommand.self, QueryCommand.self, AskCommand.self, ChatCommand.self, DocsCommand.self, EmbedCommand.self, ReindexCommand.self,
             StatsCommand.self, MigrateCommand.self, BenchCommand.self, EvalCommand.self, ServeCommand.self,

@@ -15,14 +15,24 @@ struct ServeCommand: AsyncParsableCommand {
             before each query and in the background (within about 50 ms when idle); /readyz and /metrics report the \
             change it has reached and how far behind it is.
 
-            Writes (POST/PUT/DELETE /v1/documents) need `Authorization: Bearer $KB_API_TOKEN`. Without a token the \
-            server only starts on a loopback address, unless --allow-unauthenticated is given. SIGTERM or Ctrl-C \
-            drains requests in flight and closes the database cleanly.
+            Writes (POST/PUT/DELETE /v1/documents) need `Authorization: Bearer <write token>`: KB_API_TOKEN, or \
+            the file --write-token-file names. Without one, on a loopback address kb serve generates a token at \
+            first start and keeps it beside the database (`<db>.write-token`, mode 0600; for PostgreSQL in \
+            $KB_STATE_DIR, $XDG_STATE_HOME/kb or ~/.local/state/kb) and says on stderr where it is; elsewhere it \
+            refuses to start. --allow-unauthenticated leaves writes open instead. A wrong token is 401, the read \
+            token on a write 403. SIGTERM or Ctrl-C drains requests in flight and closes the database cleanly.
+
+            Requests must name this server in `Host` (localhost, 127.0.0.1, [::1], the --host address, or an \
+            --allowed-host name; on 0.0.0.0 or :: also the machine's host names and addresses), and a POST, PUT, \
+            PATCH or DELETE sent with an `Origin` must come from one of those hosts: a web page of another site, or \
+            one whose name was re-pointed at 127.0.0.1 (DNS rebinding), gets 403. `--allowed-host '*'` turns the \
+            check off (behind a proxy that checks itself).
 
             POST /mcp is the MCP server (the tools and resources of `kb mcp`) over streamable HTTP, stateless, behind \
             the read token; `"agent": true` on /v1/ask lets the chat model call the runbook tools itself.
 
-            Environment: KB_API_TOKEN (write token), KB_READ_TOKEN (read token), KB_CHAT_MODEL (chat model for \
+            Environment: KB_API_TOKEN (write token), KB_API_TOKEN_FILE, KB_READ_TOKEN (read token), \
+            KB_READ_TOKEN_FILE, KB_ALLOWED_HOSTS (comma-separated), KB_CHAT_MODEL (chat model for \
             /v1/ask and the model `kb` on /v1/chat/completions, default llama3.2), OLLAMA_HOST, KB_DB.
             """)
 
@@ -35,13 +45,31 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Port to listen on.", valueName: "port"))
     var port: Int = 8080
 
-    @Option(help: ArgumentHelp("Token required for reads too (env KB_READ_TOKEN).", valueName: "token"))
+    @Option(help: ArgumentHelp("Token required for reads too (env KB_READ_TOKEN); visible in ps, so prefer "
+                               + "--read-token-file.", valueName: "token"))
     var readToken: String?
+
+    @Option(help: ArgumentHelp("File holding the read token, one line (env KB_READ_TOKEN_FILE).", valueName: "path"))
+    var readTokenFile: String?
+
+    @Option(help: ArgumentHelp("File holding the write token, one line (env KB_API_TOKEN_FILE; else KB_API_TOKEN).",
+                               valueName: "path"))
+    var writeTokenFile: String?
+
+    @Option(name: .customLong("allowed-host"), help: ArgumentHelp(
+        "Another name clients reach this server by, accepted in Host and Origin (repeatable; env KB_ALLOWED_HOSTS, "
+            + "comma-separated; '*' accepts any).", valueName: "name"))
+    var allowedHosts: [String] = []
+
+    @Option(help: ArgumentHelp("Close a connection that sends nothing (not even a whole request head) for this many "
+                               + "seconds; 0 never does.", valueName: "seconds"))
+    var idleTimeout: Double = 60
 
     @Flag(help: "Create the knowledge base file if it does not exist (otherwise a missing --db is an error).")
     var create = false
 
-    @Flag(help: "Start on a non-loopback address without KB_API_TOKEN (anyone can then change documents).")
+    @Flag(help: ArgumentHelp("Leave writes open: no write token is generated on loopback, and a non-loopback address "
+        + "starts without KB_API_TOKEN (anyone who can reach it can then change documents)."))
     var allowUnauthenticated = false
 
     @Option(help: ArgumentHelp("Largest query or ask body in bytes.", valueName: "bytes"))
@@ -61,18 +89,30 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxQueryBytes >= 256 else { throw ValidationError("--max-query-bytes must be at least 256.") }
         guard maxDocumentBytes >= 1024 else { throw ValidationError("--max-document-bytes must be at least 1024.") }
         guard maxChatBytes >= 1024 else { throw ValidationError("--max-chat-bytes must be at least 1024.") }
+        guard idleTimeout.isFinite, idleTimeout >= 0 else {
+            throw ValidationError("--idle-timeout must be a number of seconds, 0 or more (0 never closes).")
+        }
+        if readToken != nil && readTokenFile != nil {
+            throw ValidationError("give either --read-token or --read-token-file, not both.")
+        }
     }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = global.makeLogger(defaultLevel: "info")
         var configuration = ServerConfiguration(
-            host: host, port: port, apiToken: environment["KB_API_TOKEN"],
-            readToken: readToken ?? environment["KB_READ_TOKEN"], allowUnauthenticated: allowUnauthenticated,
+            host: host, port: port, apiToken: try writeTokenGiven(environment, logger: logger),
+            readToken: try readTokenGiven(environment, logger: logger), allowUnauthenticated: allowUnauthenticated,
             maxQueryBytes: maxQueryBytes, maxDocumentBytes: maxDocumentBytes, maxChatBytes: maxChatBytes,
             chatModel: chatModel ?? environment["KB_CHAT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "llama3.2")
         configuration.offersAskTool = chatModel != nil || environment["KB_CHAT_MODEL"].map { !$0.isEmpty } == true
+        configuration.allowedHosts = allowedHosts
+            + (environment["KB_ALLOWED_HOSTS"] ?? "").split(separator: ",").map { String($0) }
+        configuration.idleTimeout = idleTimeout > 0 ? Duration.milliseconds(Int64(idleTimeout * 1000)) : nil
         if let problem = configuration.startupProblem() { throw CommandError(problem) }
+        if configuration.apiToken == nil && configuration.isLoopback && !allowUnauthenticated {
+            configuration.apiToken = try generatedWriteToken(environment, logger: logger)
+        }
         let templates = try TemplateLibrary(directory: environment["KB_TEMPLATES"])
         let catalog = try global.openCatalog(logger: logger, create: create)
         let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
@@ -83,6 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
                                               chunker: Chunker(options: options), configuration: configuration,
                                               logger: logger, templates: templates)
         logger.info("kb serve starting", metadata: [
+            "kb.version": "\(BuildInfo.version)", "kb.commit": "\(BuildInfo.commit)",
             "server.address": "\(host):\(port)", "db.path": "\(catalog.store.location)",
             "embedder": "\(embedder.kind) \(embedder.model)", "auth.writes": "\(configuration.apiToken != nil)",
             "auth.reads": "\(configuration.readToken != nil)",

@@ -155,8 +155,10 @@ struct ChatCompletionErrorTests {
                 #expect(missing.status == .unauthorized && missing.headers[.wwwAuthenticate] == "Bearer")
                 #expect(try Self.error(missing).type == "authentication_error")
                 let wrong = try await client.send(method, path, json: json, headers: [.authorization: "Bearer nope"])
-                #expect(wrong.status == .forbidden)
-                #expect(try Self.error(wrong).type == "permission_error")
+                #expect(wrong.status == .unauthorized)
+                #expect(wrong.headers[.wwwAuthenticate] == #"Bearer error="invalid_token""#)
+                #expect(try Self.error(wrong).type == "authentication_error")
+                #expect(try Self.error(wrong).code == "invalid_token")
                 for token in ["read", "write"] {
                     let allowed = try await client.send(method, path, json: json, headers: [.authorization: "Bearer \(token)"])
                     #expect(allowed.status == .ok, "\(path) with the \(token) token: \(allowed.text)")

@@ -24,7 +24,8 @@ struct DocumentRouteTests {
             #expect(missing.status == .unauthorized)
             #expect(missing.headers[.wwwAuthenticate] == "Bearer")
             let wrong = try await client.send(.post, "/v1/documents", json: body, headers: [.authorization: "Bearer nope"])
-            #expect(wrong.status == .forbidden)
+            #expect(wrong.status == .unauthorized, "RFC 6750: an unknown token is 401, not 403")
+            #expect(wrong.headers[.wwwAuthenticate] == #"Bearer error="invalid_token""#)
             let deleteWithout = try await client.send(.delete, "/v1/documents/1")
             #expect(deleteWithout.status == .unauthorized)
             #expect(try server.stats.documents == before.documents, "rejected writes change nothing")
@@ -47,8 +48,21 @@ struct DocumentRouteTests {
             #expect(try await client.send(.get, "/healthz").status == .ok, "liveness stays open")
             let readerWrites = try await client.send(.post, "/v1/documents", json: #"{"path":"a.md","content":"x"}"#,
                                                      headers: reader)
-            #expect(readerWrites.status == .forbidden)
+            #expect(readerWrites.status == .forbidden, "a valid token without the scope is 403")
+            #expect(readerWrites.headers[.wwwAuthenticate]?.contains(#"error="insufficient_scope""#) == true)
+            let wrongReader = try await client.send(.get, "/v1/documents", headers: [.authorization: "Bearer nope"])
+            #expect(wrongReader.status == .unauthorized)
+            #expect(wrongReader.headers[.wwwAuthenticate] == #"Bearer error="invalid_token""#)
         }
+    }
+
+    @Test func tokenComparisonDoesNotTruncateTheLengthDifference() {
+        // The old comparison folded the length difference into 8 bits: 3 ^ 259 == 256 truncated to 0, and the
+        // zero padding matched, so "abc" equalled "abc" followed by 256 NULs.
+        #expect(!Authenticator.constantTimeEqual("abc", "abc" + String(repeating: "\u{0}", count: 256)))
+        #expect(!Authenticator.constantTimeEqual("abc", "abd"))
+        #expect(!Authenticator.constantTimeEqual("", "a"))
+        #expect(Authenticator.constantTimeEqual("s3cret-token", "s3cret-token"))
     }
 
     @Test func addIsCreatedThenUnchangedThenReplaced() async throws {

@@ -41,6 +41,17 @@ struct WebRouteTests {
         }
     }
 
+    @Test func theServedFilesAreTheOnesInTheWebFolder() throws {
+        // Embedded at build time (.embedInCode): what the binary serves is byte for byte what is in the repository.
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/KnowledgeBaseServer/Web")
+        for (name, text) in [("index.html", WebPage.html), ("app.css", WebPage.css), ("app.js", WebPage.javascript)] {
+            let file = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            #expect(file == text, "Web/\(name) differs from the embedded copy")
+            #expect(!text.isEmpty)
+        }
+    }
+
     @Test func thePageHasNoInlineScriptStyleHandlersOrRemoteSources() {
         let html = WebPage.html
         // The only script element is the external one; no inline <style>, no style="…", no onclick="…".

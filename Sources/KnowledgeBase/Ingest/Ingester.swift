@@ -79,7 +79,8 @@ public struct Ingester: Sendable {
             case .skipped(let reason):
                 summary.skipped += 1
                 summary.problems.append(reason)
-                logger.warning("skipped file", metadata: ["file.path": "\(file.url.path)", "reason": "\(reason)"])
+                logger.warning("skipped file", metadata: ["file.path": "\(DocumentPath.escaped(file.url.path))",
+                                                         "reason": "\(reason)"])
                 done += 1
                 report(file.storedPath)
             case .unchanged:
@@ -173,6 +174,7 @@ public struct Ingester: Sendable {
     }
 
     func prepare(_ file: SourceFile, source: String, fingerprint: EmbeddingFingerprint) throws -> Preparation {
+        if let problem = DocumentPath.problem(file.storedPath) { return .skipped(problem) }
         let data: Data
         do {
             data = try file.content ?? Data(contentsOf: file.url)
@@ -194,6 +196,8 @@ public struct Ingester: Sendable {
                  title: String? = nil, metadata: String = "{}", file: SourceFile, fingerprint: EmbeddingFingerprint)
         throws -> Preparation
     {
+        // Refused before anything is read or embedded: `kb docs`, citations and logs print the path.
+        if let problem = DocumentPath.problem(path) { return .skipped(problem) }
         // Refused before anything is embedded: the store would refuse it anyway, and a NUL cut text short in tools.
         if text.utf8.contains(0) {
             return .skipped("\(path): the content contains a NUL character (U+0000), which a runbook never needs; "

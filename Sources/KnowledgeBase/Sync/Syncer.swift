@@ -84,7 +84,7 @@ public struct Syncer: Sendable {
         try Self.validateName(name)
         try checkOwnership(name: name, root: root)
         var report = SyncReport(source: name, root: root, kind: options.git ? "git" : "folder", dryRun: options.dryRun)
-        let files: [SourceFile]
+        var files: [SourceFile]
         if options.git {
             let tree = try GitTree.read(root: root, ref: options.ref)
             report.revision = tree.commit
@@ -93,6 +93,15 @@ public struct Syncer: Sendable {
             let walked = try SourceWalker.walk(root: root)
             files = walked.files.map { SourceFile(url: $0.url, storedPath: $0.relativePath, format: $0.format) }
             report.skipped = walked.skipped
+        }
+        // A path with control or bidi characters is reported (escaped) and skipped; the others go on.
+        let refused = files.compactMap { file in
+            DocumentPath.problem(file.storedPath).map { SkippedFile(path: DocumentPath.escaped(file.storedPath),
+                                                                    reason: $0) }
+        }
+        if !refused.isEmpty {
+            files.removeAll { DocumentPath.problem($0.storedPath) != nil }
+            report.skipped = (report.skipped + refused).sorted { $0.path < $1.path }
         }
         // Folders that could not be read and blobs git could not give keep what is stored under them.
         let unreadable = report.skipped.filter { $0.reason.hasPrefix("unreadable") || $0.reason.hasPrefix("missing") }

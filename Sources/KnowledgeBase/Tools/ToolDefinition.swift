@@ -31,9 +31,32 @@ public struct ToolResult: Sendable {
         self.sources = sources
     }
 
-    /// An error result carrying `error`'s description.
+    /// For an internal failure (a database error, anything unexpected): its description, for the server's log
+    /// only; `text` then says just that the call failed, so SQL and file paths never reach an MCP client or a model.
+    public var internalError: String?
+
+    /// An error result carrying `error`'s description, or for an internal failure a generic text (the description
+    /// is kept in `internalError`).
     public static func failure(_ error: any Error) -> ToolResult {
-        ToolResult(text: "\(error)", isError: true)
+        guard isInternal(error) else { return ToolResult(text: "\(error)", isError: true) }
+        var result = ToolResult(text: "the knowledge base could not answer this call (an internal error); the "
+                                    + "server's log has the detail", isError: true)
+        result.internalError = "\(error)"
+        return result
+    }
+
+    /// Errors whose description is for the operator, not the caller: store failures other than bad input or a
+    /// missing document, and errors of no kb type.
+    static func isInternal(_ error: any Error) -> Bool {
+        switch error {
+        case let error as StoreError:
+            switch error {
+            case .invalidInput, .documentNotFound: return false
+            default: return true
+            }
+        case is ToolError, is QueryError, is EmbeddingError, is ChatError, is IndexError: return false
+        default: return true
+        }
     }
 }
 

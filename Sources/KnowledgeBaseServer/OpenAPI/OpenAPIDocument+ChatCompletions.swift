@@ -38,7 +38,7 @@ extension OpenAPIDocument {
           },
           "responses": {
             "OpenAIError": {"description": "An error in OpenAI's shape.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAIError"}}}},
-            "OpenAIUnauthorized": {"description": "No bearer token, and this server needs one.", "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAIError"}}}}
+            "OpenAIUnauthorized": {"description": "No bearer token, and this server needs one, or a token that is not valid (invalid_token).", "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAIError"}}}}
           },
           "schemas": {
             "Model": {

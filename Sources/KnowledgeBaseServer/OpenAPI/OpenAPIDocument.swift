@@ -91,8 +91,8 @@ enum OpenAPIDocument {
             },
             "responses": {
               "BadRequest": {"description": "The body or a parameter is wrong; the message says which and why.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-              "Unauthorized": {"description": "No bearer token, and this server needs one.", "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-              "Forbidden": {"description": "The bearer token is not valid for this.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+              "Unauthorized": {"description": "No bearer token, and this server needs one (WWW-Authenticate: Bearer), or a token that is neither the read nor the write token (Bearer error=\\"invalid_token\\").", "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+              "Forbidden": {"description": "The read token on a write (Bearer error=\\"insufficient_scope\\"), or a Host or Origin that is not this server (host_not_allowed, origin_not_allowed).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
               "ModelNotFound": {"description": "Ollama does not have the chat model named.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
               "NotFound": {"description": "No such document.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
               "Conflict": {"description": "The knowledge base is empty, or built with another embedder; or a path is in several sources.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},

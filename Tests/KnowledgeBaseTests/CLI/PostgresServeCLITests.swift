@@ -63,7 +63,7 @@ struct PostgresServeCLITests {
             try await live.call(port, "GET", "/readyz").status == 503
         }
         let down = try await live.call(port, "GET", "/readyz")
-        #expect((down.object["checks"] as? [String: String])?["database"]?.contains("cannot reach") == true, "\(down.object)")
+        #expect((down.object["checks"] as? [String: String])?["database"]?.contains("cannot be reached") == true, "\(down.object)")
         #expect(server.isRunning, "the replica keeps running")
 
         try pgctl(control, "start")

@@ -14,21 +14,30 @@ struct ServeCLITests {
         var all: String { lock.withLock { text } }
     }
 
-    func startServer(database: URL, ollama: String, extra: [String] = []) throws -> (Process, Int, LineReader) {
-        try startServer(store: database.path, ollama: ollama, extra: extra)
+    func startServer(database: URL, ollama: String, extra: [String] = [], open: Bool = true,
+                     environment extraEnvironment: [String: String] = [:]) throws -> (Process, Int, LineReader) {
+        try startServer(store: database.path, ollama: ollama, extra: extra, open: open, environment: extraEnvironment)
     }
 
-    /// Starts `kb serve --store STORE` on a free port and returns it once it listens.
-    func startServer(store: String, ollama: String, extra: [String] = []) throws -> (Process, Int, LineReader) {
+    /// Starts `kb serve --store STORE` on a free port and returns it once it listens; `open` leaves writes open
+    /// (--allow-unauthenticated), as the tests of other things than tokens want.
+    func startServer(store: String, ollama: String, extra: [String] = [], open: Bool = true,
+                     environment extraEnvironment: [String: String] = [:]) throws -> (Process, Int, LineReader) {
         let process = Process()
         process.executableURL = CLITests.executable
-        process.arguments = ["serve", "--store", store, "--port", "0", "--chat-model", "stub"] + extra
+        process.arguments = ["serve", "--store", store, "--port", "0", "--chat-model", "stub"]
+            + (open ? ["--allow-unauthenticated"] : []) + extra
         var environment = ProcessInfo.processInfo.environment
         environment["OLLAMA_HOST"] = ollama
         environment["KB_API_TOKEN"] = nil
         environment["KB_EMBEDDER"] = "hash"
         environment["KB_DB"] = nil
         environment["KB_STORE"] = nil
+        environment["KB_API_TOKEN_FILE"] = nil
+        environment["KB_READ_TOKEN"] = nil
+        environment["KB_READ_TOKEN_FILE"] = nil
+        environment["KB_ALLOWED_HOSTS"] = nil
+        environment.merge(extraEnvironment) { $1 }
         process.environment = environment
         let stderr = Pipe()
         process.standardError = stderr

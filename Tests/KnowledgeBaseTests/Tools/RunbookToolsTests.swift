@@ -150,6 +150,15 @@ struct RunbookToolsTests {
         #expect(noAsk.isError && noAsk.text.contains("there is no tool \"ask_runbooks\""))
     }
 
+    @Test func anInternalFailureKeepsItsSQLForTheLog() {
+        let sql = StoreError.sqlite(code: 11, message: "database disk image is malformed", sql: "SELECT * FROM chunks")
+        let result = ToolResult.failure(sql)
+        #expect(result.isError && !result.text.contains("SELECT") && result.text.contains("server's log"))
+        #expect(result.internalError?.contains("SELECT * FROM chunks") == true)
+        let bad = ToolResult.failure(StoreError.invalidInput("field k must be 1-100"))
+        #expect(bad.text == "field k must be 1-100" && bad.internalError == nil, "the caller's mistakes are shown")
+    }
+
     @Test func askRunbooksIsOfferedWithAChatModelAndChecksItsCitations() async throws {
         let chat = ScriptedChat(answer: "Rotate the logs [1], see also [9].")
         let fixture = try await RunbookFixture { AnswerEngine(queryEngine: $0, chat: chat, chatModel: "m") }
