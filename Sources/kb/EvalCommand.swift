@@ -12,7 +12,9 @@ struct EvalCommand: AsyncParsableCommand {
             "kind":"factoid|howto|unanswerable"}. A retrieved chunk is relevant when its document path ends with \
             a listed path (and, with #heading, its heading path contains that heading). Metrics rank distinct \
             documents, a document ranking where its best chunk does. Unanswerable questions should be refused, by \
-            the same rule kb query and kb ask apply (--refusal). Malformed lines are reported with their line \
+            the same rule kb query and kb ask apply (--refusal). "answer in top-5 chunks" looks for the \
+            answer_contains strings in the 5 results kb query returns (copies folded), "answer in context" in the \
+            prompt's context as kb query assembles it (--context). Malformed lines are reported with their line \
             number; the rest run.
             """)
 
@@ -110,10 +112,12 @@ struct EvalCommand: AsyncParsableCommand {
         }
         if allModes { return try await runAllModes(questions: questions, catalog: catalog, client: client,
                                                    databasePath: databasePath, malformed: malformed, logger: logger) }
-        let evaluator = Evaluator(catalog: catalog, embedder: client, mode: retrieval.mode,
+        var evaluator = Evaluator(catalog: catalog, embedder: client, mode: retrieval.mode,
                                   fusion: retrieval.fusion, logger: logger)
         let fingerprint = try evaluator.checkedFingerprint()
         let minimum = minScore ?? QueryOptions.defaultMinScore(for: fingerprint)
+        evaluator.context = retrieval.context
+        evaluator.minScore = minimum
         let bar = ProgressBar()
         let runs = try await evaluator.run(questions, depth: max(k, 10)) { done, total in
             bar.update(done: done, total: total, detail: "questions")
@@ -182,8 +186,10 @@ struct EvalCommand: AsyncParsableCommand {
                              databasePath: String, malformed: [MalformedLine], logger: Logger) async throws {
         var reports: [EvalReport] = []
         for searchMode in SearchMode.allCases {
-            let evaluator = Evaluator(catalog: catalog, embedder: client, mode: searchMode,
+            var evaluator = Evaluator(catalog: catalog, embedder: client, mode: searchMode,
                                   fusion: retrieval.fusion, logger: logger)
+            evaluator.context = retrieval.context
+            evaluator.minScore = minScore
             let fingerprint = try evaluator.checkedFingerprint()
             let runs = try await evaluator.run(questions, depth: max(k, 10))
             reports.append(EvalReport(runs: runs, settings: EvalSettings(

@@ -5,6 +5,7 @@ import KnowledgeBase
 extension SearchMode: ExpressibleByArgument {}
 extension FusionMethod: ExpressibleByArgument {}
 extension RefusalPolicy: ExpressibleByArgument {}
+extension ContextMode: ExpressibleByArgument {}
 
 struct QueryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,7 +18,9 @@ struct QueryCommand: AsyncParsableCommand {
     @Argument(help: "The question.")
     var question: String
 
-    @Option(name: .short, help: ArgumentHelp("Number of sources.", valueName: "n"))
+    @Option(name: .short, help: ArgumentHelp("Passages retrieved (copies of one passage in other runbooks count once, "
+                                             + "listed as also in); the context then adds sections of their runbooks "
+                                             + "(--context).", valueName: "n"))
     var k: Int = 5
 
     @Option(help: ArgumentHelp("Minimum cosine score for a source (default: 0.10 for hash, 0.25 for ollama).",

@@ -15,6 +15,11 @@ struct RetrievalOptions: ParsableArguments {
                                + "min-score (no source reaches the minimum score).", valueName: "policy"))
     var refusal: RefusalPolicy = .rule
 
+    @Option(help: ArgumentHelp("Prompt context: sections (the k passages, then the Mitigation/Steps/Diagnosis sections "
+                               + "of their runbooks for how-to questions, or whole small runbooks, within the token "
+                               + "budget; default) or retrieved (the k passages alone).", valueName: "mode"))
+    var context: ContextMode = .sections
+
     @Option(name: .customLong("where"), help: ArgumentHelp(
         "Only search runbooks whose metadata (front matter) has key=value: a scalar equal to the value, or a list "
             + "containing it. Repeat for several conditions (all must hold); applied inside the search.",
@@ -34,6 +39,7 @@ struct RetrievalOptions: ParsableArguments {
         var options = QueryOptions(k: k, minScore: minScore, pathPrefix: pathPrefix, mode: mode, fusion: fusion,
                                    refusal: refusal)
         options.filters = filters.compactMap { try? parsedFilter($0) }
+        options.context = context
         return options
     }
 }

@@ -73,8 +73,9 @@ struct AgentAskRouteTests {
             #expect(calls.map { $0["is_error"] as? Bool } == [false, false, true])
             let done = try #require(events.last)
             let sources = try #require(done["sources"] as? [[String: Any]])
-            #expect(sources.map { $0["number"] as? Int } == [1, 2])
-            #expect(sources.map { $0["path"] as? String } == ["disk-full.md", "cert-expiry.md"])
+            // The search's passage, the rest of its (small) runbook the context adds, then get_runbook's.
+            #expect(sources.map { $0["number"] as? Int } == [1, 2, 3])
+            #expect(sources.map { $0["path"] as? String } == ["disk-full.md", "disk-full.md", "cert-expiry.md"])
             #expect(sources.contains { $0["path"] as? String == "cert-expiry.md" })
             #expect(done["invalid_citations"] as? [Int] == [8])
             #expect((done["citations"] as? [[String: Any]])?.count == 2)

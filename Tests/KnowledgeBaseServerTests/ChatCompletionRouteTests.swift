@@ -159,7 +159,9 @@ struct ChatCompletionRouteTests {
                 """)
             #expect(response.status == .ok)
             let message = try #require(try Self.choice(response.object)["message"] as? [String: Any])
-            #expect((message["sources"] as? [Any])?.count == 1)
+            // k 1: one passage retrieved; the context may add sections of its runbook after it.
+            let sources = try #require(message["sources"] as? [[String: Any]])
+            #expect(sources.first?["number"] as? Int == 1 && sources.count <= 3)
         }
         #expect(server.chat.received.first?.map(\.role) == ["system", "user", "assistant", "user"])
     }

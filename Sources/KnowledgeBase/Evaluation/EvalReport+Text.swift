@@ -19,7 +19,7 @@ extension EvalReport {
         let rows: [(String, (KindMetrics) -> Double?)] = [
             ("recall@1", \.recallAt1), ("recall@5", \.recallAt5), ("recall@10", \.recallAt10),
             ("hit rate@1", \.hitRateAt1), ("hit rate@5", \.hitRateAt5), ("MRR@10", \.mrrAt10), ("nDCG@10", \.ndcgAt10),
-            ("answer in top-5 chunks", \.answerInTop5Chunks),
+            ("answer in top-5 chunks", \.answerInTop5Chunks), ("answer in context", \.answerInContext),
         ]
         for (name, value) in rows {
             lines.append(name.padding(toLength: label, withPad: " ", startingAt: 0)

@@ -17,6 +17,7 @@ public struct EvalReport: Sendable, Codable, Equatable {
     public var mrrAt10: Double?
     public var ndcgAt10: Double?
     public var answerInTop5Chunks: Double?
+    public var answerInContext: Double?
     public var refused: Int
     public var answerableRefused: Int
     public var refusalPrecision: Double?
@@ -31,7 +32,8 @@ public struct EvalReport: Sendable, Codable, Equatable {
         case questions, answerable, unanswerable, settings, refused, malformed
         case recallAt1 = "recall_at_1", recallAt5 = "recall_at_5", recallAt10 = "recall_at_10"
         case hitRateAt1 = "hit_rate_at_1", hitRateAt5 = "hit_rate_at_5", mrrAt10 = "mrr_at_10", ndcgAt10 = "ndcg_at_10"
-        case answerInTop5Chunks = "answer_in_top_5_chunks", answerableRefused = "answerable_refused"
+        case answerInTop5Chunks = "answer_in_top_5_chunks", answerInContext = "answer_in_context"
+        case answerableRefused = "answerable_refused"
         case refusalPrecision = "refusal_precision", refusalRecall = "refusal_recall"
         case suggestedMinScore = "suggested_min_score", latency = "latency_ms"
         case perKind = "per_kind", perQuestion = "per_question"
@@ -56,6 +58,7 @@ public struct EvalReport: Sendable, Codable, Equatable {
         mrrAt10 = overall.mrrAt10
         ndcgAt10 = overall.ndcgAt10
         answerInTop5Chunks = overall.answerInTop5Chunks
+        answerInContext = overall.answerInContext
         let refusals = RefusalAnalysis(runs.map {
             ($0.question.isAnswerable, $0.topCosine, $0.refused(minScore: settings.minScore, rule: settings.refusalRule))
         })
@@ -87,6 +90,7 @@ public struct EvalReport: Sendable, Codable, Equatable {
         try container.encode(mrrAt10, forKey: .mrrAt10)
         try container.encode(ndcgAt10, forKey: .ndcgAt10)
         try container.encode(answerInTop5Chunks, forKey: .answerInTop5Chunks)
+        try container.encode(answerInContext, forKey: .answerInContext)
         try container.encode(refused, forKey: .refused)
         try container.encode(answerableRefused, forKey: .answerableRefused)
         try container.encode(refusalPrecision, forKey: .refusalPrecision)

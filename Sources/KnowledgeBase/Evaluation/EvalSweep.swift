@@ -39,7 +39,7 @@ public enum EvalSweep {
                 }
                 let answers = answerable.compactMap { run in
                     QuestionResult.containsAnswers(run.question.answerContains,
-                                                   in: run.chunks.filter { $0.score >= minScore }.prefix(k))
+                                                   in: run.chunks.filter { $0.score >= minScore }.prefix(k).map(\.text))
                 }
                 let refusals = RefusalAnalysis(runs.map {
                     ($0.question.isAnswerable, $0.topCosine, $0.refused(minScore: minScore, rule: rule))

@@ -11,12 +11,20 @@ public struct QuestionRun: Sendable {
     public var evidence: RefusalEvidence?
     public var embedMilliseconds: Double
     public var searchMilliseconds: Double
+    /// Texts of the results a query with the default k (5) returns, copies folded (`DuplicateCollapse`), before
+    /// the context adds sections; nil for runs made without it (the first 5 of `chunks` then count).
+    public var results: [String]?
+    /// The prompt's context as the same query assembles it (every block that fits the budget); nil when not built.
+    public var context: String?
 
     public init(question: EvalQuestion, chunks: [RetrievedChunk], evidence: RefusalEvidence? = nil,
-                embedMilliseconds: Double = 0, searchMilliseconds: Double = 0) {
+                embedMilliseconds: Double = 0, searchMilliseconds: Double = 0, results: [String]? = nil,
+                context: String? = nil) {
         self.question = question
         self.chunks = chunks
         self.evidence = evidence
+        self.results = results
+        self.context = context
         self.embedMilliseconds = embedMilliseconds
         self.searchMilliseconds = searchMilliseconds
     }
@@ -42,6 +50,12 @@ public struct Evaluator: Sendable {
     public var mode: SearchMode
     /// How hybrid search fuses its lists, as `kb query --fusion` does.
     public var fusion: FusionMethod
+    /// How the prompt's context is assembled for `answer_in_context`, as `kb query` does by default.
+    public var context: ContextMode = .sections
+    /// Minimum score of the results the context is built from; nil: the embedder's default.
+    public var minScore: Float?
+    /// Results per question the context is built from (`kb query` and `kb ask` default to 5).
+    public static let contextK = 5
     let logger: Logger
 
     public init(catalog: Catalog, embedder: any EmbeddingClient, mode: SearchMode = .hybrid, fusion: FusionMethod = .rrf,
@@ -87,15 +101,39 @@ public struct Evaluator: Sendable {
             let embedded = ContinuousClock.now
             let (chunks, evidence) = try retrieve(vector, question: question.question, depth: depth)
             let searched = ContinuousClock.now
+            let (results, context) = try assemble(vector, question: question.question,
+                                                  minScore: minScore ?? QueryOptions.defaultMinScore(for: fingerprint))
             runs.append(QuestionRun(question: question, chunks: chunks, evidence: evidence,
                                     embedMilliseconds: started.duration(to: embedded).millisecondsDouble,
-                                    searchMilliseconds: embedded.duration(to: searched).millisecondsDouble))
+                                    searchMilliseconds: embedded.duration(to: searched).millisecondsDouble,
+                                    results: results, context: context))
             logger.debug("eval question", metadata: [
                 "question.id": "\(question.id)", "query.chunks": "\(chunks.count)",
             ])
             progress(offset + 1, questions.count)
         }
         return runs
+    }
+
+    // What `kb query` would return and put in the prompt (refusal aside: the context is judged on its own).
+    func assemble(_ vector: [Float], question: String, minScore: Float) throws -> ([String], String) {
+        let engine = QueryEngine(catalog: catalog, embedder: embedder, logger: logger)
+        var options = QueryOptions(k: Self.contextK, mode: mode, fusion: fusion)
+        options.context = context
+        let passages = try catalog.read { index -> [Passage] in
+            guard let index else { return [] }
+            let retrieval = try engine.retrieve(vector, question: question, index: index, options: options)
+            return try engine.passages(retrieval, question: question, vector: vector, index: index, options: options,
+                                       minScore: minScore)
+        }
+        let sources = passages.enumerated().map { offset, passage in
+            PromptSource(number: offset + 1, path: passage.hit.path, heading: passage.hit.heading,
+                         text: passage.hit.text)
+        }
+        let built = engine.promptBuilder.build(question: question, sources: sources)
+        let context = sources.prefix(built.included).map { "\($0.label)\n\($0.text)" }.joined(separator: "\n\n")
+        let results = passages.filter { $0.hit.included == .retrieved }.map(\.hit.text)
+        return (results, context)
     }
 
     // The index returns chunks; documents with several good chunks take several places, so ask for more chunks

@@ -12,6 +12,8 @@ public struct KindMetrics: Sendable, Codable, Equatable {
     public var ndcgAt10: Double?
     /// Share of questions with `answer_contains` whose strings all appear in the top 5 chunks.
     public var answerInTop5Chunks: Double?
+    /// Share of questions with `answer_contains` whose strings all appear in the assembled prompt's context.
+    public var answerInContext: Double?
     public var refused: Int?
     public var refusalRecall: Double?
 
@@ -20,6 +22,7 @@ public struct KindMetrics: Sendable, Codable, Equatable {
         case recallAt1 = "recall_at_1", recallAt5 = "recall_at_5", recallAt10 = "recall_at_10"
         case hitRateAt1 = "hit_rate_at_1", hitRateAt5 = "hit_rate_at_5", mrrAt10 = "mrr_at_10", ndcgAt10 = "ndcg_at_10"
         case answerInTop5Chunks = "answer_in_top_5_chunks", refusalRecall = "refusal_recall"
+        case answerInContext = "answer_in_context"
     }
 
     /// Averages over `results` (answerable questions only count towards the rank metrics).
@@ -37,6 +40,7 @@ public struct KindMetrics: Sendable, Codable, Equatable {
         mrrAt10 = mean(\.reciprocalRank)
         ndcgAt10 = mean(\.ndcgAt10)
         answerInTop5Chunks = mean { $0.answerFound.map { $0 ? 1 : 0 } }
+        answerInContext = mean { $0.answerInContext.map { $0 ? 1 : 0 } }
         let unanswerable = results.filter { $0.kind == .unanswerable }
         if !unanswerable.isEmpty {
             refused = unanswerable.filter(\.refused).count
@@ -76,6 +80,9 @@ public struct QuestionResult: Sendable, Codable, Equatable {
     public var refused: Bool
     /// Every `answer_contains` string appears in the top 5 chunks; nil when the question lists none.
     public var answerFound: Bool?
+    /// Every `answer_contains` string appears in the context the prompt is built from; nil when the question lists
+    /// none or the run has no context.
+    public var answerInContext: Bool?
     /// The top-k documents that came back.
     public var retrieved: [RetrievedDocument]
     public var embedMilliseconds: Double
@@ -87,7 +94,7 @@ public struct QuestionResult: Sendable, Codable, Equatable {
         case recallAt1 = "recall_at_1", recallAt5 = "recall_at_5", recallAt10 = "recall_at_10"
         case reciprocalRank = "reciprocal_rank", ndcgAt10 = "ndcg_at_10", topScore = "top_score"
         case topCosine = "top_cosine", termCoverage = "term_coverage"
-        case answerFound = "answer_found", embedMilliseconds = "embed_ms", searchMilliseconds = "search_ms"
+        case answerFound = "answer_found", answerInContext = "answer_in_context", embedMilliseconds = "embed_ms", searchMilliseconds = "search_ms"
     }
 
     /// Judges one run at depth `k` (at least 10 documents are always judged), minimum score `minScore` and
@@ -113,7 +120,9 @@ public struct QuestionResult: Sendable, Codable, Equatable {
         topCosine = run.evidence?.topCosine.map { EvalReport.round(Double($0)) }
         termCoverage = run.evidence.map { EvalReport.round($0.termCoverage) }
         refused = run.refused(minScore: minScore, rule: rule)
-        answerFound = Self.containsAnswers(question.answerContains, in: run.chunks.prefix(5))
+        answerFound = run.results.map { Self.containsAnswers(question.answerContains, in: $0.prefix(5)) }
+            ?? Self.containsAnswers(question.answerContains, in: run.chunks.prefix(5).map(\.text))
+        answerInContext = run.context.flatMap { Self.containsAnswers(question.answerContains, in: [$0]) }
         retrieved = DocumentRanking.documents(from: run.chunks).prefix(k).map { document in
             RetrievedDocument(rank: document.rank, path: document.path, heading: document.heading,
                               score: EvalReport.round(Double(document.score)),
@@ -123,9 +132,9 @@ public struct QuestionResult: Sendable, Codable, Equatable {
         searchMilliseconds = run.searchMilliseconds
     }
 
-    static func containsAnswers(_ answers: [String], in chunks: ArraySlice<RetrievedChunk>) -> Bool? {
+    static func containsAnswers(_ answers: [String], in texts: some Sequence<String>) -> Bool? {
         guard !answers.isEmpty else { return nil }
-        let context = chunks.map(\.text).joined(separator: "\n").localizedLowercase
+        let context = texts.joined(separator: "\n").localizedLowercase
         return answers.allSatisfy { context.contains($0.localizedLowercase) }
     }
 }

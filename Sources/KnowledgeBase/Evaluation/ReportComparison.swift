@@ -39,7 +39,7 @@ public struct ReportComparison: Sendable, Codable, Equatable {
     /// Headline keys compared, in display order; dotted keys reach into `latency_ms`.
     public static let metrics = [
         "recall_at_1", "recall_at_5", "recall_at_10", "hit_rate_at_5", "mrr_at_10", "ndcg_at_10",
-        "answer_in_top_5_chunks", "refusal_precision", "refusal_recall", "suggested_min_score",
+        "answer_in_top_5_chunks", "answer_in_context", "refusal_precision", "refusal_recall", "suggested_min_score",
         "latency_ms.p50", "latency_ms.p95", "latency_ms.embed.p50", "latency_ms.search.p50",
     ]
 

@@ -46,3 +46,30 @@ extension VectorIndex {
         return (index >> 6, 1 << UInt64(index & 63))
     }
 }
+
+extension VectorIndex {
+    /// The stored (L2-normalised) rows of `chunkIDs` as float32; ids the index does not hold are left out.
+    ///
+    /// One pass over the ids, as `scores(of:query:)`; an fp16 row is widened exactly.
+    public func rows(of chunkIDs: Set<Int64>) -> [Int64: [Float]] {
+        lock.withReadLock {
+            var result: [Int64: [Float]] = [:]
+            guard !chunkIDs.isEmpty else { return result }
+            for (row, id) in self.chunkIDs.enumerated() where chunkIDs.contains(id) {
+                var vector = [Float](repeating: 0, count: dimension)
+                vector.withUnsafeMutableBufferPointer { out in
+                    switch storedPrecision {
+                    case .fp32:
+                        out.baseAddress!.update(from: floatRows + row * dimension, count: dimension)
+                    case .fp16:
+                        HalfKernels.widen(halfRows + row * dimension, into: out.baseAddress!, count: dimension,
+                                          kernel: kernel)
+                    }
+                }
+                result[id] = vector
+                if result.count == chunkIDs.count { break }
+            }
+            return result
+        }
+    }
+}

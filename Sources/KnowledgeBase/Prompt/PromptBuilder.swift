@@ -49,12 +49,19 @@ public struct PromptBuilder: Sendable {
         var included: [PromptSource] = []
         var used = 0
         for source in sources {
-            let tokens = TokenEstimator.count("[\(source.number)] \(source.label)\n\(source.text)")
+            let tokens = Self.blockTokens(number: source.number, path: source.path, heading: source.heading,
+                                          text: source.text)
             // The best source always goes in, even alone over budget: a prompt without it would be useless.
             if !included.isEmpty && used + tokens > contextTokens { break }
             included.append(source)
             used += tokens
         }
         return (Self.instructions, template.render(question: question, sources: included), included.count)
+    }
+
+    /// Estimated tokens of one numbered context block, as the budget counts them.
+    public static func blockTokens(number: Int, path: String, heading: String, text: String) -> Int {
+        let label = heading.isEmpty ? path : "\(path) › \(heading)"
+        return TokenEstimator.count("[\(number)] \(label)\n\(text)")
     }
 }

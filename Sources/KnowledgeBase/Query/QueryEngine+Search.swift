@@ -12,6 +12,12 @@ extension QueryEngine {
     /// ranks low, and bounded so a query stays fast at a million chunks (100 and 200 measured no better).
     static let hybridCandidates = 50
 
+    /// Candidates vector and keyword search return for `k` results: enough that k remain after duplicate collapse.
+    static func collapseDepth(_ k: Int) -> Int { k * 3 }
+
+    /// Hits whose words the refusal evidence looks at (a runbook named in words, term coverage).
+    static let evidenceHits = 10
+
     /// Finds candidates for `question` in `options.mode`, best first, with the evidence for the refusal decision.
     ///
     /// Hybrid search fuses the best `hybridCandidates` (at least 4·k) chunks by cosine and by BM25, then lifts the
@@ -29,13 +35,35 @@ extension QueryEngine {
         func named(_ records: [Int64: ChunkRecord]) -> Bool {
             records.values.contains { names.names(path: $0.path, heading: $0.heading) }
         }
+        // A runbook named in words ("the HPA is maxed out") counts when it is among the best hits; anywhere among
+        // a hundred candidates, two common words would match too often.
+        let concepts = TermNormaliser.concepts(TermNormaliser.words(question)
+            .filter { !HashEmbedder.stopWords.contains($0) })
+        func namedInWords(_ hits: [Hit], _ records: [Int64: ChunkRecord]) -> Bool {
+            Set(hits.prefix(Self.evidenceHits).compactMap { records[$0.chunkID]?.path })
+                .contains { TermNormaliser.names(path: $0, question: concepts) }
+        }
+        // The stems of the best hits' words, for term coverage (built only when a term is not found as written).
+        func known(_ hits: [Hit], _ records: [Int64: ChunkRecord]) -> () -> Set<String> {
+            {
+                var words: [String] = []
+                for hit in hits.prefix(Self.evidenceHits) {
+                    guard let record = records[hit.chunkID] else { continue }
+                    words += TermNormaliser.words(record.path) + TermNormaliser.words(record.heading)
+                        + TermNormaliser.words(record.text)
+                }
+                return TermNormaliser.concepts(words)
+            }
+        }
         switch options.mode {
         case .vector:
-            let hits = try index.search(vector, k: options.k, filter: filter)
+            // Deeper than k, so that k results remain once copies of one passage are folded together.
+            let hits = try index.search(vector, k: Self.collapseDepth(options.k), filter: filter)
             let records = try store.chunks(ids: hits.map(\.chunkID))
             return Retrieval(hits: hits, records: records,
                              evidence: RefusalEvidence(topCosine: hits.first?.score, terms: terms,
-                                                       namesRunbook: named(records)))
+                                                       namesRunbook: named(records) || namedInWords(hits, records),
+                                                       known: known(hits, records)))
         case .keyword:
             let lexical = try store.keywordSearch(terms: terms, limit: max(options.k, Self.hybridCandidates),
                                                   pathPrefix: options.pathPrefix, documentIDs: documents)
@@ -43,12 +71,13 @@ extension QueryEngine {
             let candidates = lexical.prefix(max(options.k, Self.hybridCandidates)).map(\.chunkID)
             let cosines = try index.scores(of: Set(candidates.prefix(Self.hybridCandidates)), query: vector)
             let records = try store.chunks(ids: candidates)
-            let hits = lexical.prefix(options.k).map {
+            let hits = lexical.prefix(Self.collapseDepth(options.k)).map {
                 Hit(chunkID: $0.chunkID, documentID: $0.documentID, score: Float($0.score))
             }
             return Retrieval(hits: hits, records: records,
                              evidence: RefusalEvidence(topCosine: cosines.values.max(), terms: terms,
-                                                       namesRunbook: named(records)))
+                                                       namesRunbook: named(records) || namedInWords(hits, records),
+                                                       known: known(hits, records)))
         case .hybrid:
             let depth = max(Self.hybridCandidates, options.k * 4)
             let semantic = try index.search(vector, k: depth, filter: filter)
@@ -64,9 +93,11 @@ extension QueryEngine {
                 fused[chunkID]?.fused += boost
                 namesRunbook = true
             }
-            return Retrieval(hits: Fusion.ordered(fused.values), records: records,
+            let ordered = Fusion.ordered(fused.values)
+            return Retrieval(hits: ordered, records: records,
                              evidence: RefusalEvidence(topCosine: semantic.first?.score, terms: terms,
-                                                       namesRunbook: namesRunbook))
+                                                       namesRunbook: namesRunbook || namedInWords(ordered, records),
+                                                       known: known(ordered, records)))
         }
     }
 }

@@ -24,6 +24,8 @@ public struct QueryOptions: Sendable {
     public var refusal: RefusalPolicy
     /// Only documents whose metadata meets every filter are searched (inside the search, before the top-k).
     public var filters: [MetadataFilter] = []
+    /// Whether the context adds the ranked runbooks' sections (`ContextAssembler`) or holds the k passages alone.
+    public var context: ContextMode = .sections
 
     public init(k: Int = 5, minScore: Float? = nil, pathPrefix: String? = nil, mode: SearchMode = .hybrid,
                 fusion: FusionMethod = .rrf, refusal: RefusalPolicy = .rule) {
@@ -41,7 +43,16 @@ public struct QueryOptions: Sendable {
     }
 }
 
-/// One retrieved chunk, as `kb query --json` prints it.
+/// What the prompt's context holds.
+public enum ContextMode: String, Sendable, Codable, CaseIterable {
+    /// The k retrieved passages, then sections of their runbooks that answer the question (`ContextAssembler`).
+    case sections
+    /// The k retrieved passages alone.
+    case retrieved
+}
+
+/// One passage of a result (retrieved, or added to the context from a ranked runbook), as `kb query --json`
+/// prints it.
 public struct QueryHit: Sendable, Codable, Equatable {
     public var rank: Int
     public var chunkID: Int64
@@ -53,10 +64,32 @@ public struct QueryHit: Sendable, Codable, Equatable {
     /// The document's source and metadata (front matter), when known.
     public var source: String?
     public var metadata: [String: MetadataValue]?
+    /// The same passage in other documents (identical text, or near-identical under the same heading), folded into
+    /// this result so copies do not take several places; nil when there is none.
+    public var alsoIn: [DuplicateCopy]?
+    /// Why the passage is in the context: retrieved by the search, or a section of a ranked runbook added to it
+    /// (its score is then its cosine to the question); nil for passages listed otherwise (a whole runbook).
+    public var included: ContextInclusion?
+
+    public init(rank: Int, chunkID: Int64, path: String, heading: String, score: Float, text: String, lines: [Int],
+                source: String? = nil, metadata: [String: MetadataValue]? = nil, alsoIn: [DuplicateCopy]? = nil,
+                included: ContextInclusion? = nil) {
+        self.rank = rank
+        self.chunkID = chunkID
+        self.path = path
+        self.heading = heading
+        self.score = score
+        self.text = text
+        self.lines = lines
+        self.source = source
+        self.metadata = metadata
+        self.alsoIn = alsoIn
+        self.included = included
+    }
 
     enum CodingKeys: String, CodingKey {
-        case rank, path, heading, score, text, lines, source, metadata
-        case chunkID = "chunk_id"
+        case rank, path, heading, score, text, lines, source, metadata, included
+        case chunkID = "chunk_id", alsoIn = "also_in"
     }
 }
 
@@ -138,26 +171,29 @@ public struct QueryEngine: Sendable {
         }
         let embedded = ContinuousClock.now
         let minScore = options.minScore ?? QueryOptions.defaultMinScore(for: fingerprint)
-        let (retrieval, refused) = try catalog.readLoaded { state in
+        let (retrieval, refused, passages) = try catalog.readLoaded { state in
             // A reindex may have swapped the index while the question was embedded: never score across fingerprints.
             guard let state, state.fingerprint?.key == fingerprint.key else { throw QueryError.indexChanged }
             let index = state.index
             let retrieval = try retrieve(vector, question: trimmed, index: index, options: options)
             let rule = options.refusal.rule(for: fingerprint, chunks: index?.count ?? 0)
-            return (retrieval, retrieval.evidence.refused(minScore: minScore, rule: rule))
+            let refused = retrieval.evidence.refused(minScore: minScore, rule: rule)
+            var passages: [Passage] = []
+            if !refused {
+                passages = try self.passages(retrieval, question: trimmed, vector: vector, index: index,
+                                             options: options, minScore: minScore)
+            }
+            return (retrieval, refused, passages)
         }
         let searched = ContinuousClock.now
-        // Keyword scores are BM25, on another scale: the cosine minimum applies to vector and hybrid hits only.
-        let kept = refused ? [] : retrieval.hits.filter { options.mode == .keyword || $0.score >= minScore }
-        // A chunk the store no longer holds (its document was replaced after the search) is left out.
-        let found = kept.filter { retrieval.records[$0.chunkID] != nil }.prefix(options.k)
-        let owners = try catalog.store.documentLabels(ids: Set(found.map(\.documentID)))
-        let results = found.enumerated().map { offset, hit -> QueryHit in
-            let chunk = retrieval.records[hit.chunkID]!
-            let owner = owners[hit.documentID]
-            return QueryHit(rank: offset + 1, chunkID: hit.chunkID, path: chunk.path, heading: chunk.heading,
-                            score: hit.score, text: chunk.text, lines: [chunk.firstLine, chunk.lastLine],
-                            source: owner?.source, metadata: owner.map { FrontMatter.parseJSON($0.metadata) })
+        let owners = try catalog.store.documentLabels(ids: Set(passages.map(\.documentID)))
+        let results = passages.enumerated().map { offset, passage -> QueryHit in
+            var hit = passage.hit
+            hit.rank = offset + 1
+            let owner = owners[passage.documentID]
+            hit.source = owner?.source
+            hit.metadata = owner.map { FrontMatter.parseJSON($0.metadata) }
+            return hit
         }
         let sources = results.map { PromptSource(number: $0.rank, path: $0.path, heading: $0.heading, text: $0.text) }
         let prompt = promptBuilder.build(question: trimmed, sources: sources).prompt

@@ -3,7 +3,8 @@ public struct RefusalEvidence: Sendable, Codable, Equatable {
     /// The best cosine between the question and a candidate chunk (vector and hybrid: the best in the index;
     /// keyword: the best among the keyword candidates); nil when there is no candidate.
     public var topCosine: Float?
-    /// Share of the question's searchable terms that occur somewhere in the knowledge base (0 with no term).
+    /// Share of the question's searchable terms that occur somewhere in the knowledge base, as written or in a
+    /// normalised form among the best candidates (0 with no term).
     public var termCoverage: Double
     /// Searchable terms in the question (stop words dropped).
     public var terms: Int
@@ -17,10 +18,18 @@ public struct RefusalEvidence: Sendable, Codable, Equatable {
         self.namesRunbook = namesRunbook
     }
 
-    /// Evidence from a best cosine and the question's terms.
-    public init(topCosine: Float?, terms: [QueryTerm], namesRunbook: Bool = false) {
-        self.init(topCosine: topCosine,
-                  termCoverage: terms.isEmpty ? 0 : Double(terms.filter(\.found).count) / Double(terms.count),
+    /// Evidence from a best cosine and the question's terms: a term counts as known when the knowledge base holds
+    /// it, or when `known` (the stems of the best candidates' words, `TermNormaliser`) covers it, so "losing" is known
+    /// from "lose", "maxed" from `KubeHpaMaxedOut`, "HPA" from "horizontal pod autoscaler". `known` is asked only
+    /// when some term is not found as written.
+    public init(topCosine: Float?, terms: [QueryTerm], namesRunbook: Bool = false,
+                known: () -> Set<String> = { [] }) {
+        var found = terms.filter(\.found).count
+        if found < terms.count {
+            let stems = known()
+            found += terms.filter { !$0.found && TermNormaliser.covered($0.phrase, known: stems) }.count
+        }
+        self.init(topCosine: topCosine, termCoverage: terms.isEmpty ? 0 : Double(found) / Double(terms.count),
                   terms: terms.count, namesRunbook: namesRunbook)
     }
 

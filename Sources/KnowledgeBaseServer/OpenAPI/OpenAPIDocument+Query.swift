@@ -64,8 +64,14 @@ extension OpenAPIDocument {
                 "chunk_id": {"type": "integer"}, "path": {"type": "string"}, "heading": {"type": "string"},
                 "score": {"type": "number", "description": "Cosine similarity to the question."},
                 "text": {"type": "string"}, "lines": {"$ref": "#/components/schemas/Lines"},
-                "source": {"type": "string"}, "metadata": {"type": "object"}
+                "source": {"type": "string"}, "metadata": {"type": "object"},
+                "included": {"type": "string", "enum": ["retrieved", "section", "runbook"], "description": "Why the passage is in the prompt: retrieved by the search (one of the k), or added from a ranked runbook: a section of the kind the question asks for (Mitigation, Steps, Diagnosis for how-to questions), or the rest of a small runbook. An added passage's score is its cosine to the question."},
+                "also_in": {"type": "array", "description": "The same passage in other documents (identical text, or near-identical under the same heading), folded into this result.", "items": {"$ref": "#/components/schemas/DuplicateCopy"}}
               }
+            },
+            "DuplicateCopy": {
+              "type": "object", "required": ["path", "heading", "lines"],
+              "properties": {"path": {"type": "string"}, "heading": {"type": "string"}, "lines": {"$ref": "#/components/schemas/Lines"}}
             },
             "QueryResult": {
               "type": "object", "required": ["question", "mode", "refused", "results", "prompt", "timings_ms"],

@@ -69,7 +69,10 @@ struct MetadataFilterTests {
         options.filters = [MetadataFilter(key: "severity", value: "2"), MetadataFilter(key: "tags", value: "web")]
         #expect(try await engine.query("disk", options: options).results.isEmpty, "every condition must hold")
         options.filters = [MetadataFilter(key: "severity", value: "2")]
-        #expect(try await engine.query("disk", options: options).results.count == 2, "numbers match as written")
+        // Both postgres runbooks match (numbers as written); their chunk texts are the same, so one result lists
+        // the other as a copy.
+        let severe = try await engine.query("disk", options: options).results
+        #expect(severe.count == 1 && severe[0].alsoIn?.count == 1, "numbers match as written")
         options.filters = [MetadataFilter(key: #"odd"key"#, value: "x")]
         #expect(try await engine.query("disk", options: options).results.isEmpty, "any key is a plain lookup")
     }
