@@ -4,7 +4,13 @@ import Logging
 /// What the routes work with: the knowledge base, the embedder, the chat model, and the server's settings.
 public struct ServerDependencies: Sendable {
     public var catalog: Catalog
-    public var embedder: any EmbeddingClient
+    /// Replacing the embedder replaces its readiness probe too, so /readyz never probes an embedder no longer used.
+    public var embedder: any EmbeddingClient {
+        didSet {
+            embedderProbe = EmbedderProbe(embedder: embedder, ttl: configuration.readinessCache,
+                                          timeout: configuration.readinessTimeout)
+        }
+    }
     public var chat: any ChatClient
     public var chunker: Chunker
     public var configuration: ServerConfiguration
