@@ -53,7 +53,6 @@ struct ChatCommand: AsyncParsableCommand {
         // Ctrl-C stops the answer, not the session; with piped input it ends kb as usual.
         let interrupter = interactive ? AnswerInterrupter() : nil
         var history: [ChatMessage] = []
-        var questions: [String] = []
         var lastSources: [QueryHit] = []
         if interactive { print("kb chat — ask about your runbooks; /help for commands and keys") }
         while true {
@@ -69,7 +68,6 @@ struct ChatCommand: AsyncParsableCommand {
                 continue
             case "/reset":
                 history = []
-                questions = []
                 lastSources = []
                 print("(conversation forgotten)")
                 continue
@@ -87,7 +85,7 @@ struct ChatCommand: AsyncParsableCommand {
             }
             if !interactive { print("> \(question)") }
             let work = answerWork(question, engine: engine, template: template,
-                                  history: Array(history.suffix(historyTurns * 2)), questions: questions)
+                                  history: Array(history.suffix(historyTurns * 2)))
             let turn: Turn
             if let interrupter {
                 let (value, stopped) = await interrupter.run(work)
@@ -103,15 +101,14 @@ struct ChatCommand: AsyncParsableCommand {
             }
             lastSources = turn.sources
             guard turn.answered else { continue }
-            questions.append(question)
             history.append(ChatMessage(role: "user", content: question))
             history.append(ChatMessage(role: "assistant", content: turn.text))
         }
     }
 
     /// Retrieves, streams and prints the answer to `question`; cancelling the task stops it.
-    func answerWork(_ question: String, engine: AnswerEngine, template: PromptTemplate, history: [ChatMessage],
-                    questions: [String]) -> @Sendable () async -> Turn {
+    func answerWork(_ question: String, engine: AnswerEngine, template: PromptTemplate, history: [ChatMessage])
+        -> @Sendable () async -> Turn {
         let printer = AnswerPrinter(json: false)
         let options = answer.queryOptions
         let chatModel = answer.chatModel
@@ -129,15 +126,11 @@ struct ChatCommand: AsyncParsableCommand {
                 }
                 return Turn(text: outcome.text, sources: outcome.shown, answered: true)
             }
-            let query = QueryRewriter.standalone(question, previousQuestions: questions)
             let started = ContinuousClock.now
             do {
-                var prepared = try await engine.prepare(query, options: options, history: history, template: template)
-                // The model sees the question as asked; only retrieval uses the rewritten one.
-                if let last = prepared.messages.indices.last, query != question {
-                    prepared.messages[last].content = prepared.messages[last].content.replacingOccurrences(
-                        of: "Question: \(query)", with: "Question: \(question)")
-                }
+                // Follow-ups are rewritten for retrieval by the engine, from the history.
+                let prepared = try await engine.prepare(question, options: options, history: history,
+                                                        template: template)
                 if Task.isCancelled { return Turn(text: "", sources: prepared.query.results, answered: false) }
                 printer.sources(prepared)
                 let outcome = await printer.stream(engine.stream(prepared, model: chatModel))

@@ -32,9 +32,14 @@ public struct AnswerEngine: Sendable {
     public func prepare(_ question: String, options: QueryOptions = QueryOptions(), history: [ChatMessage] = [],
                         template: PromptTemplate = .answer) async throws -> PreparedAnswer
     {
-        let query = template.name == "summarize"
+        // A follow-up ("and on the replicas?") is retrieved with the earlier question's key words added, as in
+        // `kb chat`; the model still sees the question as asked.
+        let retrieval = QueryRewriter.standalone(question, previousQuestions: history.filter { $0.role == "user" }
+            .map(\.content))
+        var query = template.name == "summarize"
             ? try await wholeDocument(question, options: options)
-            : try await queryEngine.query(question, options: options)
+            : try await queryEngine.query(retrieval, options: options)
+        if template.name != "summarize" && retrieval != question { query.question = question }
         let sources = query.results.map { PromptSource(number: $0.rank, path: $0.path, heading: $0.heading, text: $0.text) }
         var builder = queryEngine.promptBuilder
         builder.template = template

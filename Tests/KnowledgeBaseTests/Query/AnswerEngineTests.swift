@@ -55,6 +55,24 @@ struct AnswerEngineTests {
         #expect(prepared.sourceNumbers.contains(1))
     }
 
+    /// /v1/ask, the page and `kb chat` send the conversation as history: a follow-up that leans on it is retrieved
+    /// with the earlier question's words, and the model is asked the question as typed.
+    @Test func aFollowUpIsRetrievedWithTheEarlierQuestionAndAskedAsTyped() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let engine = try await engine(directory, chat: RecordingChat())
+        let history = [ChatMessage(role: "user", content: "how do I renew the certificate with certbot?"),
+                       ChatMessage(role: "assistant", content: "Run certbot renew [1].")]
+        let prepared = try await engine.prepare("and then?", options: QueryOptions(k: 1), history: history)
+        #expect(prepared.query.results.first?.path == "cert-expiry.md")
+        #expect(!prepared.refused)
+        #expect(prepared.query.question == "and then?")
+        let asked = try #require(prepared.messages.last?.content)
+        #expect(asked.contains("and then?") && !asked.contains("(renew certificate certbot)"), "\(asked)")
+        let alone = try await engine.prepare("and then?", options: QueryOptions(k: 1))
+        #expect(alone.query.results.first?.path != "cert-expiry.md" || alone.refused)
+    }
+
     @Test func summarizeUsesTheWholeNamedRunbookInOrder() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
