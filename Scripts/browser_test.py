@@ -382,8 +382,12 @@ def daily_use_checks(page, driver, base, shots):
     page.find("#setting-template").clear()
     page.find("#setting-template").send_keys("answer", Keys.TAB)
     page.ask(QUESTION, watch=False)
-    check(page.js("return document.getElementById('answer').dataset.state") == "done" and len(page.find_all("#sources > li")) == 3,
-          "k=3 gives three sources")
+    # k=3 retrieves three passages; the sections the ranked runbooks add to the context are sources too.
+    expected = api_json(base, "POST", "/v1/query", {"question": QUESTION, "k": 3, "mode": "keyword"})["results"]
+    retrieved = [r for r in expected if r.get("included", "retrieved") == "retrieved"]
+    shown = len(page.find_all("#sources > li"))
+    check(page.js("return document.getElementById('answer').dataset.state") == "done" and len(retrieved) == 3
+          and shown == len(expected), f"k=3 gives three retrieved sources and the sections added to them ({shown} shown)")
     page.find("#setting-k").clear()
     page.find("#setting-k").send_keys("0", Keys.TAB)
     record_ask_bodies(page)
@@ -553,7 +557,7 @@ def run(args):
                                 capture_output=True, text=True, timeout=600)
         if ingest.returncode != 0:
             fail(f"kb ingest failed:\n{ingest.stdout}{ingest.stderr}")
-        server = processes.start("kb-serve", [kb, "serve", "--db", db, "--port", str(kb_port), "--chat-model", "llama3.2"], env=env)
+        server = processes.start("kb-serve", [kb, "serve", "--db", db, "--port", str(kb_port), "--chat-model", "llama3.2", "--chat-models", "*"], env=env)
         base = f"http://127.0.0.1:{kb_port}"
         if not wait_http(f"{base}/healthz", 60, server):
             fail(f"kb serve did not start:\n{processes.log('kb-serve')}")
