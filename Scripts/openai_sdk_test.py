@@ -119,10 +119,11 @@ def run(live):
         model=GROUNDED, n=2, messages=[{"role": "user", "content": QUESTION}]), 400, param="n", code="unsupported_parameter")
     expect_error(openai.BadRequestError, lambda: client.chat.completions.create(
         model=GROUNDED, messages=[{"role": "user", "content": QUESTION}], extra_body={"kb": {"k": 0}}), 400)
-    expect_error(openai.NotFoundError, lambda: client.chat.completions.create(
-        model="kb:no-such-model", messages=[{"role": "user", "content": QUESTION}]), 404, code="model_not_found")
-    expect_error(openai.NotFoundError, lambda: list(client.chat.completions.create(
-        model="no-such-model", stream=True, messages=[{"role": "user", "content": "hi"}])), 404, param="model")
+    # Only the configured chat model may be named (kb serve --chat-models widens it): any other is 403.
+    expect_error(openai.PermissionDeniedError, lambda: client.chat.completions.create(
+        model="kb:no-such-model", messages=[{"role": "user", "content": QUESTION}]), 403, code="model_not_allowed")
+    expect_error(openai.PermissionDeniedError, lambda: list(client.chat.completions.create(
+        model="no-such-model", stream=True, messages=[{"role": "user", "content": "hi"}])), 403, code="model_not_allowed")
     wrong = openai.OpenAI(base_url=f"{live.base}/v1", api_key="not-the-token", max_retries=0)
     expect_error(openai.AuthenticationError, lambda: wrong.models.list(), 401, type="authentication_error",
                  code="invalid_token")
