@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Splits an NDJSON byte stream into lines, and keeps the start of an error body, both in bounded memory: a line
 /// longer than `maxLineBytes` is an upstream error, not a reason to grow.
@@ -44,5 +45,55 @@ struct NDJSONLines: Sendable {
         let room = max(0, Self.maxErrorBodyBytes - errorBody.count)
         errorBody.append(contentsOf: bytes.prefix(room))
         return errorBody.count >= Self.maxErrorBodyBytes
+    }
+}
+
+/// Receives an Ollama `/api/chat` NDJSON stream on libcurl's thread: keeps the start of an error body, splits the
+/// rest into lines in bounded memory and turns each line into events with `decode`. Shared by the plain and the
+/// tool-calling chat, which differ only in what a line means.
+final class NDJSONStreamParser<Event: Sendable>: Sendable {
+    /// One line's events, and whether it ends the answer; throws a `ChatError` for an error line or a line that is
+    /// not the JSON expected.
+    typealias Decode = @Sendable (Data) throws -> (events: [Event], done: Bool)
+
+    private let state = Mutex<(lines: NDJSONLines, errorStatus: Int?, finished: Bool, received: Bool)>(
+        (NDJSONLines(), nil, false, false))
+    private let decode: Decode
+    let continuation: AsyncThrowingStream<Event, any Error>.Continuation
+    let cancelled = Atomic<Bool>(false)
+
+    init(continuation: AsyncThrowingStream<Event, any Error>.Continuation, decode: @escaping Decode) {
+        self.continuation = continuation
+        self.decode = decode
+    }
+
+    var finished: Bool { state.withLock { $0.finished } }
+    var errorBody: Data { state.withLock { $0.lines.errorBody } }
+    /// The HTTP status of an error answer, once one arrived.
+    var errorStatus: Int? { state.withLock { $0.errorStatus } }
+    var receivedAny: Bool { state.withLock { $0.received } }
+
+    func receive(status: Int, bytes: UnsafeRawBufferPointer) -> Bool {
+        if cancelled.load(ordering: .relaxed) { return false }
+        state.withLock { $0.received = true }
+        if status >= 400 {
+            // Enough of the body is kept for the message; the transfer stops there (see `errorStatus`).
+            return state.withLock { state in
+                state.errorStatus = status
+                return !state.lines.keepError(bytes)
+            }
+        }
+        do {
+            let lines = try state.withLock { try $0.lines.lines(in: bytes) }
+            for line in lines where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
+                let decoded = try decode(line)
+                if decoded.done { state.withLock { $0.finished = true } }
+                for event in decoded.events { continuation.yield(event) }
+            }
+        } catch {
+            continuation.finish(throwing: error)
+            return false
+        }
+        return true
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 extension OllamaChatClient: ToolChatClient {
     /// Streams one turn from `/api/chat` with `tools`; tool calls may come in any line before `done`.
@@ -9,7 +8,7 @@ extension OllamaChatClient: ToolChatClient {
         let url = host + "/api/chat", host = self.host
         let connectTimeout = self.connectTimeout, stallTimeout = self.stallTimeout, pool = self.pool
         return AsyncThrowingStream { continuation in
-            let parser = ToolLineParser(continuation: continuation)
+            let parser = NDJSONStreamParser(continuation: continuation, decode: Self.toolEvents(in:))
             let task = Task {
                 do {
                     let body = try JSONEncoder().encode(Self.toolRequest(model: model, messages: messages, tools: tools))
@@ -69,65 +68,29 @@ extension OllamaChatClient: ToolChatClient {
     }
 }
 
-/// Splits `/api/chat` NDJSON into tokens, tool calls and `done`; shared with the libcurl thread.
-private final class ToolLineParser: Sendable {
-    private let state = Mutex<(lines: NDJSONLines, errorStatus: Int?, finished: Bool, received: Bool)>(
-        (NDJSONLines(), nil, false, false))
-    let continuation: AsyncThrowingStream<ToolChatEvent, any Error>.Continuation
-    let cancelled = Atomic<Bool>(false)
-
-    init(continuation: AsyncThrowingStream<ToolChatEvent, any Error>.Continuation) {
-        self.continuation = continuation
-    }
-
-    var finished: Bool { state.withLock { $0.finished } }
-    var errorBody: Data { state.withLock { $0.lines.errorBody } }
-    /// The HTTP status of an error answer, once one arrived.
-    var errorStatus: Int? { state.withLock { $0.errorStatus } }
-    var receivedAny: Bool { state.withLock { $0.received } }
-
-    func receive(status: Int, bytes: UnsafeRawBufferPointer) -> Bool {
-        if cancelled.load(ordering: .relaxed) { return false }
-        state.withLock { $0.received = true }
-        if status >= 400 {
-            // Enough of the body is kept for the message; the transfer stops there (see `errorStatus`).
-            return state.withLock { state in
-                state.errorStatus = status
-                return !state.lines.keepError(bytes)
-            }
+extension OllamaChatClient {
+    /// One line of `/api/chat` with tools: a token, tool calls, the end with its counts, or Ollama's error.
+    @Sendable static func toolEvents(in line: Data) throws -> (events: [ToolChatEvent], done: Bool) {
+        guard let object = (try? JSONDecoder().decode(ToolValue.self, from: line))?.objectValue else {
+            throw ChatError.invalidResponse(String(decoding: line.prefix(200), as: UTF8.self))
         }
-        let lines: [Data]
-        do {
-            lines = try state.withLock { try $0.lines.lines(in: bytes) }
-        } catch {
-            continuation.finish(throwing: error)
-            return false
+        if let error = object["error"]?.stringValue { throw ChatError.cutOff(error) }
+        var events: [ToolChatEvent] = []
+        let message = object["message"]?.objectValue ?? [:]
+        if let content = message["content"]?.stringValue, !content.isEmpty { events.append(.token(content)) }
+        if let calls = message["tool_calls"]?.arrayValue, !calls.isEmpty {
+            events.append(.toolCalls(calls.map { call in
+                let function = call.objectValue?["function"]?.objectValue
+                return ToolCall(name: function?["name"]?.stringValue, arguments: function?["arguments"])
+            }))
         }
-        for line in lines where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
-            guard let object = (try? JSONDecoder().decode(ToolValue.self, from: line))?.objectValue else {
-                continuation.finish(throwing: ChatError.invalidResponse(String(decoding: line.prefix(200), as: UTF8.self)))
-                return false
-            }
-            if let error = object["error"]?.stringValue {
-                continuation.finish(throwing: ChatError.cutOff(error))
-                return false
-            }
-            let message = object["message"]?.objectValue ?? [:]
-            if let content = message["content"]?.stringValue, !content.isEmpty { continuation.yield(.token(content)) }
-            if let calls = message["tool_calls"]?.arrayValue, !calls.isEmpty {
-                continuation.yield(.toolCalls(calls.map { call in
-                    let function = call.objectValue?["function"]?.objectValue
-                    return ToolCall(name: function?["name"]?.stringValue, arguments: function?["arguments"])
-                }))
-            }
-            if object["done"] == true {
-                state.withLock { $0.finished = true }
-                continuation.yield(.done(ChatStats(doneReason: object["done_reason"]?.stringValue,
-                                                   promptEvalCount: object["prompt_eval_count"]?.intValue,
-                                                   evalCount: object["eval_count"]?.intValue,
-                                                   totalDurationNanoseconds: object["total_duration"]?.intValue)))
-            }
+        let done = object["done"] == true
+        if done {
+            events.append(.done(ChatStats(doneReason: object["done_reason"]?.stringValue,
+                                          promptEvalCount: object["prompt_eval_count"]?.intValue,
+                                          evalCount: object["eval_count"]?.intValue,
+                                          totalDurationNanoseconds: object["total_duration"]?.intValue)))
         }
-        return true
+        return (events, done)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Streams answers from Ollama's `POST /api/chat` (NDJSON, one JSON object per line) over libcurl.
 public struct OllamaChatClient: ChatClient {
@@ -58,60 +57,20 @@ public struct OllamaChatClient: ChatClient {
         var error: String?
     }
 
-    /// Splits the byte stream into lines and decodes them; shared with the libcurl thread.
-    private final class LineParser: Sendable {
-        private let state = Mutex<(lines: NDJSONLines, errorStatus: Int?, finished: Bool, received: Bool)>(
-            (NDJSONLines(), nil, false, false))
-        let continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation
-        let cancelled = Atomic<Bool>(false)
-
-        init(continuation: AsyncThrowingStream<ChatEvent, any Error>.Continuation) {
-            self.continuation = continuation
+    /// One line of the stream: a token, the end with its counts, or Ollama's error.
+    @Sendable static func events(in line: Data) throws -> (events: [ChatEvent], done: Bool) {
+        guard let decoded = try? JSONDecoder().decode(Line.self, from: line) else {
+            throw ChatError.invalidResponse(String(decoding: line.prefix(200), as: UTF8.self))
         }
-
-        var finished: Bool { state.withLock { $0.finished } }
-        var errorBody: Data { state.withLock { $0.lines.errorBody } }
-        /// The HTTP status of an error answer, once one arrived.
-        var errorStatus: Int? { state.withLock { $0.errorStatus } }
-        var receivedAny: Bool { state.withLock { $0.received } }
-
-        func receive(status: Int, bytes: UnsafeRawBufferPointer) -> Bool {
-            if cancelled.load(ordering: .relaxed) { return false }
-            state.withLock { $0.received = true }
-            if status >= 400 {
-                // Enough of the body is kept for the message; the transfer stops there (see `errorStatus`).
-                return state.withLock { state in
-                    state.errorStatus = status
-                    return !state.lines.keepError(bytes)
-                }
-            }
-            let lines: [Data]
-            do {
-                lines = try state.withLock { try $0.lines.lines(in: bytes) }
-            } catch {
-                continuation.finish(throwing: error)
-                return false
-            }
-            for line in lines where !line.allSatisfy({ $0 == 0x20 || $0 == 0x0D }) {
-                guard let decoded = try? JSONDecoder().decode(Line.self, from: line) else {
-                    continuation.finish(throwing: ChatError.invalidResponse(String(decoding: line.prefix(200), as: UTF8.self)))
-                    return false
-                }
-                if let error = decoded.error {
-                    continuation.finish(throwing: ChatError.cutOff(error))
-                    return false
-                }
-                if let content = decoded.message?.content, !content.isEmpty { continuation.yield(.token(content)) }
-                if decoded.done == true {
-                    state.withLock { $0.finished = true }
-                    continuation.yield(.done(ChatStats(doneReason: decoded.done_reason,
-                                                       promptEvalCount: decoded.prompt_eval_count,
-                                                       evalCount: decoded.eval_count,
-                                                       totalDurationNanoseconds: decoded.total_duration)))
-                }
-            }
-            return true
+        if let error = decoded.error { throw ChatError.cutOff(error) }
+        var events: [ChatEvent] = []
+        if let content = decoded.message?.content, !content.isEmpty { events.append(.token(content)) }
+        if decoded.done == true {
+            events.append(.done(ChatStats(doneReason: decoded.done_reason, promptEvalCount: decoded.prompt_eval_count,
+                                          evalCount: decoded.eval_count,
+                                          totalDurationNanoseconds: decoded.total_duration)))
         }
+        return (events, decoded.done == true)
     }
 
     public func chat(model: String, messages: [ChatMessage]) -> AsyncThrowingStream<ChatEvent, any Error> {
@@ -127,7 +86,7 @@ public struct OllamaChatClient: ChatClient {
         let stallTimeout = self.stallTimeout
         let pool = self.pool
         return AsyncThrowingStream { continuation in
-            let parser = LineParser(continuation: continuation)
+            let parser = NDJSONStreamParser(continuation: continuation, decode: Self.events(in:))
             let task = Task {
                 do {
                     let body = try JSONEncoder().encode(Request(model: model, messages: messages,
