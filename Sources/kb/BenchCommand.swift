@@ -7,7 +7,7 @@ import KnowledgeBase
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmark helpers for Scripts/bench (JSON on stdout).", shouldDisplay: false,
-        subcommands: [Search.self, Load.self, Bandwidth.self, Synthetic.self, Modes.self, Follow.self])
+        subcommands: [Search.self, Load.self, Bandwidth.self, Synthetic.self, Modes.self, Follow.self, Echo.self])
 
     struct Search: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -75,7 +75,9 @@ public struct PromptTemplate: Sendable {
             ]
         }
         let context: [String: Any] = ["question": question, "sources": items]
-        return template.render(context, library: nil).replacingOccurrences(of: "\r\n", with: "\n")
+        let rendered = template.render(context, library: nil)
+        // Foundation's replace copies the whole prompt through NSString; most prompts hold no carriage return.
+        return rendered.utf8.contains(13) ? rendered.replacingOccurrences(of: "\r\n", with: "\n") : rendered
     }
 
     // Finds `{{name}}`, `{{#name}}`, `{{^name}}`, `{{/name}}`, `{{&name}}`, `{{{name}}}` tags and checks each name.

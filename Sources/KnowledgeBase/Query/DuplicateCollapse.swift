@@ -39,25 +39,33 @@ enum DuplicateCollapse {
         // Copies rank next to each other, so a window a few times k deep finds nearly all of them; hits past it
         // are still folded when their text is the same.
         let window = hits.prefix(limit * 4 + 20)
+        var headings: [Int64: String] = [:]
+        func heading(_ record: ChunkRecord) -> String {
+            if let known = headings[record.id] { return known }
+            let last = lastHeading(record.heading)
+            headings[record.id] = last
+            return last
+        }
         var byHeading: [String: Set<Int64>] = [:]
         for hit in window {
             guard let record = records[hit.chunkID] else { continue }
-            byHeading[lastHeading(record.heading), default: []].insert(hit.documentID)
+            byHeading[heading(record), default: []].insert(hit.documentID)
         }
         let wanted = Set(window.filter { hit in
-            records[hit.chunkID].map { (byHeading[lastHeading($0.heading)]?.count ?? 0) > 1 } ?? false
+            records[hit.chunkID].map { (byHeading[heading($0)]?.count ?? 0) > 1 } ?? false
         }.map(\.chunkID))
         let vectors = wanted.isEmpty ? [:] : rows(wanted)
         var groups: [Group] = []
-        var texts: [String] = []
+        var digests: [Int] = []
         for hit in hits {
             guard let record = records[hit.chunkID] else { continue }
-            let text = normalised(record.text)
+            let digest = textDigest(record.text)
             let copyOf = groups.indices.first { index in
                 let kept = groups[index].hit
                 guard kept.documentID != hit.documentID, let keptRecord = records[kept.chunkID] else { return false }
-                if texts[index] == text { return true }
-                guard lastHeading(keptRecord.heading) == lastHeading(record.heading),
+                // Equal digests are confirmed on the texts themselves.
+                if digests[index] == digest, normalised(keptRecord.text) == normalised(record.text) { return true }
+                guard heading(keptRecord) == heading(record),
                       let a = vectors[kept.chunkID], let b = vectors[hit.chunkID] else { return false }
                 return dot(a, b) >= minimumCosine
             }
@@ -70,7 +78,7 @@ enum DuplicateCollapse {
             }
             if groups.count == limit { break }
             groups.append(Group(hit: hit))
-            texts.append(text)
+            digests.append(digest)
         }
         return groups
     }
@@ -83,6 +91,39 @@ enum DuplicateCollapse {
 
     private static func normalised(_ text: String) -> String {
         text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
+    /// A hash of `normalised(text)` (equal texts, whitespace aside, hash equal), without building the string for
+    /// ASCII text: every hit of a query is compared, and most are not copies.
+    static func textDigest(_ text: String) -> Int {
+        var hasher = Hasher()
+        var ascii = true
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var space = false
+        for byte in text.utf8 {
+            if byte >= 0x80 {
+                ascii = false
+                break
+            }
+            // ASCII whitespace: space, \t, \n, \v, \f, \r.
+            if byte == 0x20 || (0x09...0x0D).contains(byte) {
+                space = !bytes.isEmpty
+                continue
+            }
+            if space {
+                bytes.append(0x20)
+                space = false
+            }
+            bytes.append(byte)
+        }
+        if ascii {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        } else {
+            let joined = normalised(text)
+            Array(joined.utf8).withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+        return hasher.finalize()
     }
 
     private static func dot(_ a: [Float], _ b: [Float]) -> Float {

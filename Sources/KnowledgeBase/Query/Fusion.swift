@@ -99,23 +99,50 @@ struct DocumentNames {
 
     /// True when the question names the document at `path` whose chunk has heading path `heading`.
     ///
-    /// Called for every hybrid candidate, so it slices the strings in place rather than splitting them.
+    /// Called for every hybrid candidate, so it finds the file name and title on the UTF-8 bytes (the separators
+    /// are ASCII, or the ASCII-bounded " › ") and builds a lower-cased string only when it has to compare one.
     func names(path: String, heading: String) -> Bool {
-        let file = path.lastIndex(of: "/").map { path[path.index(after: $0)...] } ?? path[...]
-        let stem = file.lastIndex(of: ".").map { file[..<$0] } ?? file
-        if !identifiers.isEmpty, identifiers.contains(stem.lowercased()) { return true }
-        var title = heading.firstRange(of: " › ").map { heading[..<$0.lowerBound] } ?? heading[...]
-        if let bracket = title.firstRange(of: " [") { title = title[..<bracket.lowerBound] }
-        while title.first?.isWhitespace == true { title = title.dropFirst() }
-        while title.last?.isWhitespace == true { title = title.dropLast() }
+        let bytes = path.utf8
+        let start = bytes.lastIndex(of: UInt8(ascii: "/")).map(bytes.index(after:)) ?? bytes.startIndex
+        let end = bytes[start...].lastIndex(of: UInt8(ascii: ".")) ?? bytes.endIndex
+        if !identifiers.isEmpty, identifiers.contains(path[start..<end].lowercased()) { return true }
+        var title = heading[...]
+        if let separator = Self.firstIndex(of: Self.pathSeparator, in: title) { title = title[..<separator] }
+        if let bracket = Self.firstIndex(of: Self.bracket, in: title) { title = title[..<bracket] }
+        while title.utf8.first == 0x20 || title.utf8.first == 0x09 { title = title.dropFirst() }
+        while title.utf8.last == 0x20 || title.utf8.last == 0x09 { title = title.dropLast() }
         guard !title.isEmpty else { return false }
-        let words = title.split(separator: " ")
+        var words = 0
+        var inWord = false
+        for byte in title.utf8 {
+            if byte == 0x20 {
+                inWord = false
+            } else if !inWord {
+                inWord = true
+                words += 1
+            }
+        }
         if !identifiers.isEmpty {
             let lowered = title.lowercased()
-            if identifiers.contains(lowered) || identifiers.contains(words.joined().lowercased()) { return true }
+            if identifiers.contains(lowered) || identifiers.contains(lowered.replacing(" ", with: "")) { return true }
         }
         // A title of three or more words counts when the question contains it as a phrase.
-        return words.count >= 3 && question.contains(title.lowercased())
+        return words >= 3 && question.contains(title.lowercased())
+    }
+
+    private static let pathSeparator = Array(" › ".utf8)
+    private static let bracket = Array(" [".utf8)
+
+    /// Where `pattern` (UTF-8 bytes beginning and ending with ASCII) first starts in `text`.
+    private static func firstIndex(of pattern: [UInt8], in text: Substring) -> String.Index? {
+        let bytes = text.utf8
+        guard let first = pattern.first else { return nil }
+        var index = bytes.startIndex
+        while let found = bytes[index...].firstIndex(of: first) {
+            if bytes[found...].starts(with: pattern) { return found }
+            index = bytes.index(after: found)
+        }
+        return nil
     }
 
     // "etcdMembersDown", "CPUThrottlingHigh": a capital after the first letter that follows or precedes a

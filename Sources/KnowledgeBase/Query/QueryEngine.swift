@@ -136,6 +136,10 @@ public struct QueryEngine: Sendable {
     public let embedder: any EmbeddingClient
     public var promptBuilder: PromptBuilder
     let logger: Logger
+    /// Normalised words of recently seen chunks, for the refusal rule's term coverage (shared by copies).
+    let chunkConcepts = ChunkConcepts()
+    /// Question words' chunk counts at the loaded index's version.
+    let termCounts = TermCountCache()
 
     public init(catalog: Catalog, embedder: any EmbeddingClient, promptBuilder: PromptBuilder = PromptBuilder(),
                 logger: Logger) {
@@ -175,7 +179,8 @@ public struct QueryEngine: Sendable {
             // A reindex may have swapped the index while the question was embedded: never score across fingerprints.
             guard let state, state.fingerprint?.key == fingerprint.key else { throw QueryError.indexChanged }
             let index = state.index
-            let retrieval = try retrieve(vector, question: trimmed, index: index, options: options)
+            let retrieval = try retrieve(vector, question: trimmed, index: index, options: options,
+                                         sequence: state.sequence)
             let rule = options.refusal.rule(for: fingerprint, chunks: index?.count ?? 0)
             let refused = retrieval.evidence.refused(minScore: minScore, rule: rule)
             var passages: [Passage] = []

@@ -24,41 +24,126 @@ enum TermNormaliser {
 
     /// Lower-cased words of `text`, identifiers also split at case changes, `_`, `-` and `.` (both the whole and
     /// the parts are returned).
+    ///
+    /// It runs over every word of the best hits of each query, so it walks Unicode scalars (letters, digits and
+    /// the combining marks that belong to them) rather than Characters, and never goes through Foundation.
     static func words(_ text: String) -> [String] {
         var result: [String] = []
-        for token in text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }) {
-            let trimmed = token.trimmingCharacters(in: CharacterSet(charactersIn: "._-"))
-            guard !trimmed.isEmpty else { continue }
-            let parts = trimmed.split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == "." }).flatMap(camelParts)
-            let whole = trimmed.lowercased()
+        var token: [Unicode.Scalar] = []
+        func emit() {
+            defer { token.removeAll(keepingCapacity: true) }
+            var start = 0
+            var end = token.count
+            while start < end, isJoiner(token[start]) { start += 1 }
+            while end > start, isJoiner(token[end - 1]) { end -= 1 }
+            guard start < end else { return }
+            let trimmed = token[start..<end]
+            var parts: [String] = []
+            var piece = start
+            for index in start...end where index == end || isJoiner(token[index]) {
+                if piece < index { parts += camelParts(token[piece..<index]) }
+                piece = index + 1
+            }
+            let whole = lowered(trimmed)
             if parts.count > 1 || parts.first != whole { result.append(whole) }
             result.append(contentsOf: parts)
         }
+        for scalar in text.unicodeScalars {
+            if isWordScalar(scalar) || isJoiner(scalar) {
+                token.append(scalar)
+            } else if !token.isEmpty {
+                emit()
+            }
+        }
+        if !token.isEmpty { emit() }
         return result
     }
 
     /// `KubeAPIDown` → kube, api, down; `etcdHighFsyncDurations` → etcd, high, fsync, durations (lower-cased).
     static func camelParts(_ word: Substring) -> [String] {
-        let characters = Array(word)
+        camelParts(Array(word.unicodeScalars)[...])
+    }
+
+    static func camelParts(_ scalars: ArraySlice<Unicode.Scalar>) -> [String] {
         var parts: [String] = []
-        var current = ""
-        for (index, character) in characters.enumerated() {
-            if index > 0, character.isUppercase {
-                let previous = characters[index - 1]
-                let nextIsLower = index + 1 < characters.count && characters[index + 1].isLowercase
-                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) {
-                    parts.append(current)
-                    current = ""
-                }
+        var start = scalars.startIndex
+        for index in scalars.indices.dropFirst() where isUpper(scalars[index]) {
+            let previous = scalars[index - 1]
+            let nextIsLower = index + 1 < scalars.endIndex && isLower(scalars[index + 1])
+            if isLower(previous) || isNumber(previous) || (isUpper(previous) && nextIsLower) {
+                if start < index { parts.append(lowered(scalars[start..<index])) }
+                start = index
             }
-            current.append(character)
         }
-        if !current.isEmpty { parts.append(current) }
-        return parts.filter { !$0.isEmpty }.map { $0.lowercased() }
+        if start < scalars.endIndex { parts.append(lowered(scalars[start...])) }
+        return parts
+    }
+
+    private static func isJoiner(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "_" || scalar == "-" || scalar == "."
+    }
+
+    // Letters, digits and combining marks (a mark belongs to the letter before it, as in a Character).
+    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII {
+            let value = scalar.value
+            return (0x61...0x7A).contains(value) || (0x41...0x5A).contains(value) || (0x30...0x39).contains(value)
+        }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .decimalNumber, .letterNumber, .otherNumber, .nonspacingMark, .spacingMark, .enclosingMark:
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func isUpper(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? (0x41...0x5A).contains(scalar.value) : scalar.properties.isUppercase
+    }
+
+    private static func isLower(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? (0x61...0x7A).contains(scalar.value) : scalar.properties.isLowercase
+    }
+
+    private static func isNumber(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? (0x30...0x39).contains(scalar.value) : scalar.properties.numericType != nil
+    }
+
+    private static func lowered(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
+        if scalars.allSatisfy(\.isASCII) {
+            return String(decoding: scalars.map { scalar -> UInt8 in
+                let value = UInt8(scalar.value)
+                return (0x41...0x5A).contains(value) ? value + 32 : value
+            }, as: UTF8.self)
+        }
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return String(view).lowercased()
     }
 
     /// A light stem: common English suffixes cut so that inflections compare equal (never below 3 letters).
     static func stem(_ word: String) -> String {
+        var bytes = Array(word.utf8)
+        // Letters are counted as characters for the 3-letter floor; other scripts keep the String path's result.
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return stemUnicode(word) }
+        for suffix in suffixes where bytes.count - suffix.count >= 3 && bytes.suffix(suffix.count).elementsEqual(suffix) {
+            bytes.removeLast(suffix.count)
+            if suffix == Array("ies".utf8) || suffix == Array("ied".utf8) { bytes.append(UInt8(ascii: "y")) }
+            break
+        }
+        // "stopped" → "stopp" → "stop": a doubled final consonant left by -ed/-ing.
+        if bytes.count >= 4, let last = bytes.last, bytes[bytes.count - 2] == last,
+           !Array("aeiouls".utf8).contains(last) {
+            bytes.removeLast()
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static let suffixes = ["ations", "ation", "ings", "ing", "ers", "er", "ies", "ied", "ed", "es", "ly", "s",
+                                   "e"].map { Array($0.utf8) }
+
+    private static func stemUnicode(_ word: String) -> String {
         var stem = word
         for suffix in ["ations", "ation", "ings", "ing", "ers", "er", "ies", "ied", "ed", "es", "ly", "s", "e"] {
             guard stem.count - suffix.count >= 3, stem.hasSuffix(suffix) else { continue }
@@ -66,7 +151,6 @@ enum TermNormaliser {
             if suffix == "ies" || suffix == "ied" { stem += "y" }
             break
         }
-        // "stopped" → "stopp" → "stop": a doubled final consonant left by -ed/-ing.
         if stem.count >= 4, let last = stem.last, stem.dropLast().last == last, !"aeiouls".contains(last) {
             stem.removeLast()
         }

@@ -139,6 +139,12 @@ extension KnowledgeStore {
         try queryTerms(question, countLimit: StoreLimits.keywordPostingBudget + 1)
     }
 
+    /// `queryTerms(question)`, with chunk counts taken from `counts` (e.g. a `TermCountCache`) instead of the
+    /// full-text index each time.
+    public func queryTerms(_ question: String, counting counts: ([String], Int) throws -> [Int]) throws -> [QueryTerm] {
+        try queryTerms(question, countLimit: StoreLimits.keywordPostingBudget + 1, counting: counts)
+    }
+
     /// The searchable terms of `question`, each with the chunks containing it counted up to `countLimit`.
     ///
     /// A question of more than `StoreLimits.countedQueryTerms` distinct terms has every term probed with a count
@@ -147,18 +153,24 @@ extension KnowledgeStore {
     /// many"): they still count as found for the refusal rule's coverage, and a keyword search, which searches the
     /// rarest terms within its posting budget, leaves them out as it would have anyway.
     public func queryTerms(_ question: String, countLimit: Int) throws -> [QueryTerm] {
+        try queryTerms(question, countLimit: countLimit, counting: termCounts)
+    }
+
+    func queryTerms(_ question: String, countLimit: Int, counting termCounts: ([String], Int) throws -> [Int]) throws
+        -> [QueryTerm]
+    {
         let phrases = Array(FullText.phrases(question).prefix(StoreLimits.consideredQueryTerms))
         guard !phrases.isEmpty else { return [] }
         guard phrases.count > StoreLimits.countedQueryTerms, countLimit > StoreLimits.termProbeLimit else {
-            let counts = try termCounts(phrases, countLimit: countLimit)
+            let counts = try termCounts(phrases, countLimit)
             return zip(phrases, counts).map { QueryTerm(phrase: $0, chunkCount: $1) }
         }
         let probeLimit = StoreLimits.termProbeLimit
-        var counts = try termCounts(phrases, countLimit: probeLimit)
+        var counts = try termCounts(phrases, probeLimit)
         let rarest = phrases.indices.sorted { (counts[$0], $0) < (counts[$1], $1) }
             .prefix(StoreLimits.countedQueryTerms)
         let recount = rarest.filter { counts[$0] >= probeLimit }
-        let full = try termCounts(recount.map { phrases[$0] }, countLimit: countLimit)
+        let full = try termCounts(recount.map { phrases[$0] }, countLimit)
         for index in counts.indices where counts[index] >= probeLimit { counts[index] = countLimit }
         for (index, count) in zip(recount, full) { counts[index] = count }
         return zip(phrases, counts).map { QueryTerm(phrase: $0, chunkCount: $1) }

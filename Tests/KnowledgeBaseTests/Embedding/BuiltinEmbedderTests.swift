@@ -64,6 +64,40 @@ struct BuiltinEmbedderTests {
         for (a, b) in zip(split, batch) { #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 }) }
     }
 
+    @Test func questionsAskedAtOnceShareOneForwardPassAndGetTheirOwnVectors() async throws {
+        // The pool's one thread is held, so every call is queued before the first pass can start.
+        let pool = BlockingPool(name: "test", threads: 1, queueLimit: 4)
+        let embedder = try BuiltinEmbedder(locator: MiniLMFixtures.locator, threads: 2, pool: pool,
+                                           logger: quietLogger)
+        let questions = (0..<12).map { "why is node \($0) losing time although ntp is configured?" }
+        let alone = questions.map { embedder.embedBlocking([$0])[0] }
+        let held = EventCount()
+        let release = Gate()
+        let together = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+            group.addTask {
+                try await pool.run { _ in
+                    held.increment()
+                    release.pass()
+                }
+                return (-1, [])
+            }
+            #expect(await held.reached(1))
+            for (index, question) in questions.enumerated() {
+                group.addTask { (index, try await embedder.embed([question])[0]) }
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while embedder.coalescer.waitingCalls < questions.count, ContinuousClock.now < deadline {
+                await Task.yield()
+            }
+            release.open()
+            var vectors = [[Float]](repeating: [], count: questions.count)
+            for try await (index, vector) in group where index >= 0 { vectors[index] = vector }
+            return vectors
+        }
+        #expect(embedder.coalescedBatches == 1, "twelve questions, one forward pass")
+        for (a, b) in zip(alone, together) { #expect(MiniLMFixtures.cosine(a, b) > 0.99999) }
+    }
+
     @Test func textsOverTheContextAreCutTo512TokensAndCounted() async throws {
         let embedder = try BuiltinEmbedder(locator: MiniLMFixtures.locator, threads: 2, logger: quietLogger)
         let long = (0..<700).map { "word\($0 % 50)" }.joined(separator: " ")

@@ -73,4 +73,12 @@ struct DuplicateCollapseTests {
         let json = String(decoding: try JSONEncoder().encode(first), as: UTF8.self)
         #expect(json.contains("\"also_in\":[{") && json.contains("\"included\":\"retrieved\""))
     }
+
+    @Test func textDigestIgnoresWhitespaceOnlyAsTheComparisonDoes() {
+        let digest = DuplicateCollapse.textDigest
+        #expect(digest("Make  jobs\nidempotent.") == digest(" Make jobs idempotent.\n"))
+        #expect(digest("Make jobs idempotent.") != digest("Make jobs idempotent!"))
+        #expect(digest("Réglez\u{00A0}le  job") == digest("Réglez le job"), "non-ASCII whitespace too")
+        #expect(digest("ab") != digest("a b"))
+    }
 }

@@ -50,4 +50,48 @@ struct TermNormaliserTests {
         }
         #expect(exact.termCoverage == 1)
     }
+
+    @Test func wordsOfOtherScriptsAndMarksAreKeptWhole() {
+        // A combining accent belongs to its letter; non-ASCII capitals split identifiers like ASCII ones.
+        #expect(TermNormaliser.words("Cafe\u{301} ÜberLast-Fehler, naïve.") == [
+            "cafe\u{301}", "überlast-fehler", "über", "last", "fehler", "naïve",
+        ])
+        #expect(TermNormaliser.words("--x-- 42 ._.") == ["x", "42"], "joiners alone are no word")
+        #expect(TermNormaliser.stem("überprüfungs") == "überprüfung", "a non-ASCII word loses its suffix too")
+    }
+
+    @Test func chunkConceptsAreKeptUntilTheChunkChanges() {
+        let cache = ChunkConcepts(capacity: 2)
+        var record = ChunkRecord(id: 7, documentID: 1, path: "r/KubeHpaMaxedOut.md", ordinal: 0,
+                                 heading: "KubeHpaMaxedOut › Mitigation", text: "Raise maxReplicas.", firstLine: 1,
+                                 lastLine: 2, tokens: 4, sha256: "a")
+        let first = cache.concepts(of: record)
+        #expect(first.contains(TermNormaliser.stem("replicas")) && first.contains("hpa"))
+        #expect(cache.concepts(of: record) == first && cache.count == 1)
+        // The same id with another text (a rewritten chunk under a reused id) is computed again, not served stale.
+        record.text = "Check the metrics server."
+        let second = cache.concepts(of: record)
+        #expect(second.contains(TermNormaliser.stem("server")) && !second.contains(TermNormaliser.stem("replicas")))
+        for id in 8...9 {
+            record.id = Int64(id)
+            _ = cache.concepts(of: record)
+        }
+        #expect(cache.count <= 2, "the cache is bounded")
+    }
+
+    @Test func termCountsAreKeptPerIndexVersion() throws {
+        let cache = TermCountCache(capacity: 10)
+        var fetched: [[String]] = []
+        func fetch(_ phrases: [String], _ limit: Int) -> [Int] {
+            fetched.append(phrases)
+            return phrases.map { $0.count + limit }
+        }
+        #expect(try cache.counts(["disk", "full"], limit: 100, sequence: 1, fetch: fetch) == [104, 104])
+        #expect(try cache.counts(["full", "inode"], limit: 100, sequence: 1, fetch: fetch) == [104, 105])
+        #expect(fetched == [["disk", "full"], ["inode"]], "a word counted at this version is not counted again")
+        #expect(try cache.counts(["disk"], limit: 5, sequence: 1, fetch: fetch) == [9], "another limit, another count")
+        // A change applied from the feed moves the sequence on: every count is taken again.
+        #expect(try cache.counts(["disk"], limit: 100, sequence: 2, fetch: fetch) == [104])
+        #expect(fetched.last == ["disk"] && cache.count == 1)
+    }
 }

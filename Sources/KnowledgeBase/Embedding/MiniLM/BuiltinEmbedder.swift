@@ -26,9 +26,9 @@ public final class BuiltinEmbedder: EmbeddingClient {
     public let tokensPerPass: Int
 
     let network: MiniLMModel
-    private let logger: Logger
-    private let pool: BlockingPool
-    private let cut = Atomic<Int>(0)
+    private let passes: Passes
+    /// Concurrent `embed` calls (questions from many HTTP requests) share forward passes.
+    let coalescer: BatchCoalescer<String, [Float]>
 
     /// Loads the model from `locator`'s directory after checking its files.
     ///
@@ -51,8 +51,13 @@ public final class BuiltinEmbedder: EmbeddingClient {
         self.network = try MiniLMModel(directory: locator.directory, threads: self.threads)
         self.preferredBatchSize = max(1, batchSize)
         self.tokensPerPass = max(MiniLMShape.maxPositions, tokensPerPass)
-        self.logger = logger
-        self.pool = pool
+        let passes = Passes(tokenizer: tokenizer, network: network, tokensPerPass: self.tokensPerPass,
+                            logger: logger)
+        self.passes = passes
+        // Weighted by a cheap token estimate (the real count needs the tokenizer, which runs inside the batch).
+        self.coalescer = BatchCoalescer(pool: pool, maxWeight: self.tokensPerPass,
+                                        weight: { min(MiniLMShape.maxPositions, $0.utf8.count / 4 + 2) },
+                                        operation: { texts in passes.embed(ids: texts.map(passes.modelInput)) })
         logger.info("built-in embedder loaded", metadata: [
             "model.dir": "\(locator.directory.path)", "model.threads": "\(self.threads)",
             "model.bytes": "\(network.weights.byteCount)", "duration_ms": "\(started.duration(to: .now).milliseconds)",
@@ -60,54 +65,81 @@ public final class BuiltinEmbedder: EmbeddingClient {
     }
 
     /// Texts cut to 512 tokens so far.
-    public var truncatedTexts: Int { cut.load(ordering: .relaxed) }
+    public var truncatedTexts: Int { passes.cut.load(ordering: .relaxed) }
 
     public func tokenCount(_ text: String) -> Int? { tokenizer.tokenCount(text) }
 
+    /// Forward passes run on the blocking pool (they block for up to seconds), never on Swift's cooperative pool.
+    /// Calls made while a pass runs are embedded together in the next one (`BatchCoalescer`): eight questions
+    /// asked at once share one pass instead of queueing for eight.
     public func embed(_ texts: [String]) async throws -> [[Float]] {
-        guard !texts.isEmpty else { return [] }
-        // The forward pass blocks for up to seconds: run it on the blocking pool, not Swift's cooperative pool.
-        return try await pool.run { _ in self.embedBlocking(texts) }
+        try await coalescer.run(texts)
     }
+
+    /// Batches of `embed` calls run so far (fewer than the calls when concurrent calls were coalesced).
+    public var coalescedBatches: Int { coalescer.batchesRun }
 
     /// Embeds `texts` on the calling thread: L2-normalised vectors in the order of `texts`.
     public func embedBlocking(_ texts: [String]) -> [[Float]] {
-        embed(ids: texts.map(modelInput))
+        passes.embed(ids: texts.map(passes.modelInput))
     }
 
     /// Embeds token id sequences (each `[CLS] … [SEP]`, 1 to 512 long); `normalize: false` gives the raw
     /// mean-pooled vectors, as Ollama's legacy `/api/embeddings` returns them.
     public func embed(ids sequences: [[Int32]], normalize: Bool = true) -> [[Float]] {
-        var vectors = [[Float]](repeating: [], count: sequences.count)
-        // Sorted by length, so each pass holds texts of similar size; packing means no padding either way.
-        let order = sequences.indices.sorted { sequences[$0].count < sequences[$1].count }
-        var start = 0
-        while start < order.count {
-            var end = start
-            var tokens = 0
-            while end < order.count, end == start || tokens + sequences[order[end]].count <= tokensPerPass {
-                tokens += sequences[order[end]].count
-                end += 1
-            }
-            let pass = order[start..<end].map { sequences[$0] }
-            // Passes from concurrent calls take turns inside the model: one pass already uses every worker.
-            let output = network.embed(pass, normalize: normalize)
-            for (index, vector) in zip(order[start..<end], output) { vectors[index] = vector }
-            start = end
-        }
-        return vectors
+        passes.embed(ids: sequences, normalize: normalize)
     }
 
     /// `[CLS] ids [SEP]` for `text`, cut to 512 tokens (logged).
-    public func modelInput(_ text: String) -> [Int32] {
-        let (ids, length) = tokenizer.modelInput(text, maxTokens: contextTokens)
-        if length > contextTokens {
-            cut.add(1, ordering: .relaxed)
-            logger.warning("text cut to the model's context", metadata: [
-                "text.tokens": "\(length)", "model.context": "\(contextTokens)",
-                "text.start": "\(text.prefix(60))",
-            ])
+    public func modelInput(_ text: String) -> [Int32] { passes.modelInput(text) }
+
+    /// The blocking work, apart from the embedder so that its coalescer can call it.
+    private final class Passes: Sendable {
+        let tokenizer: WordPieceTokenizer
+        let network: MiniLMModel
+        let tokensPerPass: Int
+        let logger: Logger
+        let cut = Atomic<Int>(0)
+
+        init(tokenizer: WordPieceTokenizer, network: MiniLMModel, tokensPerPass: Int, logger: Logger) {
+            self.tokenizer = tokenizer
+            self.network = network
+            self.tokensPerPass = tokensPerPass
+            self.logger = logger
         }
-        return ids
+
+        func embed(ids sequences: [[Int32]], normalize: Bool = true) -> [[Float]] {
+            var vectors = [[Float]](repeating: [], count: sequences.count)
+            // Sorted by length, so each pass holds texts of similar size; packing means no padding either way.
+            let order = sequences.indices.sorted { sequences[$0].count < sequences[$1].count }
+            var start = 0
+            while start < order.count {
+                var end = start
+                var tokens = 0
+                while end < order.count, end == start || tokens + sequences[order[end]].count <= tokensPerPass {
+                    tokens += sequences[order[end]].count
+                    end += 1
+                }
+                let pass = order[start..<end].map { sequences[$0] }
+                // Passes from concurrent calls take turns inside the model: one pass already uses every worker.
+                let output = network.embed(pass, normalize: normalize)
+                for (index, vector) in zip(order[start..<end], output) { vectors[index] = vector }
+                start = end
+            }
+            return vectors
+        }
+
+        func modelInput(_ text: String) -> [Int32] {
+            let contextTokens = MiniLMShape.maxPositions
+            let (ids, length) = tokenizer.modelInput(text, maxTokens: contextTokens)
+            if length > contextTokens {
+                cut.add(1, ordering: .relaxed)
+                logger.warning("text cut to the model's context", metadata: [
+                    "text.tokens": "\(length)", "model.context": "\(contextTokens)",
+                    "text.start": "\(text.prefix(60))",
+                ])
+            }
+            return ids
+        }
     }
 }
