@@ -214,7 +214,7 @@ struct CommandHelpTests {
         let help = KB.helpMessage(columns: 120)
         #expect(help.contains("runbooks"))
         #expect(help.contains("kb model fetch && kb ingest"))
-        #expect(help.contains("kb query"))
+        #expect(help.contains("kb query") && help.contains("kb serve"))
         for variable in ["KB_STORE", "KB_DB", "KB_EMBEDDER", "KB_CHAT_MODEL", "KB_API_TOKEN", "KB_READ_TOKEN",
                          "KB_PRECISION", "KB_ALLOWED_HOSTS", "OLLAMA_HOST"] {
             #expect(help.contains(variable), "kb --help names \(variable)")
