@@ -93,6 +93,88 @@ def stop(process):
         process.kill()
 
 
+def run(kbs, labels, corpus, questions, connections=16, builtin_connections=8, duration=10, warmup=2,
+        model_dir=None, skip_builtin=False, log=lambda message: print(message, file=sys.stderr, flush=True)):
+    """Measures every row for the builds `kbs` (the first must have `kb bench echo`); returns the report."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    kbs = [os.path.abspath(kb) for kb in kbs]
+    env = dict(os.environ, KB_WRK_QUESTIONS=os.path.abspath(questions))
+    model_dir = model_dir or os.path.expanduser("~/.cache/kb/models/all-minilm-l6-v2")
+    builtin = not skip_builtin and os.path.isdir(model_dir)
+    if not builtin and not skip_builtin:
+        log(f"no built-in model in {model_dir} (kb model fetch); builtin row skipped")
+    rows = []
+
+    def measure(route, label, url, script, count, extra):
+        environment = dict(env, **extra)
+        if warmup:
+            wrk(url, script, count, warmup, environment)
+        figures = wrk(url, script, count, duration, environment)
+        rows.append(dict(route=route, build=label, connections=count, **figures))
+        log(f"{route:15} {label:30} {figures['requests_per_second']:9.0f} req/s  p50 {figures['p50_ms']:.2f} ms  "
+            f"p99 {figures['p99_ms']:.2f} ms")
+
+    def echo_row(when):
+        process, url = echo(kbs[0], env)
+        try:
+            measure("echo", when, url + "/echo", "Scripts/wrk-echo.lua", connections, {})
+        finally:
+            stop(process)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        databases = {}
+        for embedder in ["hash"] + (["builtin"] if builtin else []):
+            source = os.path.join(scratch, f"{embedder}.sqlite")
+            log(f"ingesting {corpus} with {embedder}…")
+            subprocess.run([kbs[0], "ingest", corpus, "--db", source, "--log-level", "error", "--json"],
+                           check=True, stdout=subprocess.DEVNULL,
+                           env=dict(env, KB_EMBEDDER=embedder, KB_MODEL_DIR=model_dir))
+            for number in range(len(kbs)):
+                copy = os.path.join(scratch, f"{embedder}-{number}.sqlite")
+                # The write-ahead log too: the last commits may not be checkpointed into the main file yet.
+                for suffix in ("", "-wal"):
+                    if os.path.exists(source + suffix):
+                        shutil.copyfile(source + suffix, copy + suffix)
+                databases[(embedder, number)] = copy
+        echo_row("first")
+        for mode in ("hybrid", "vector"):
+            for number, (kb, label) in enumerate(zip(kbs, labels)):
+                process, url = serve(kb, databases[("hash", number)], "hash", env, None)
+                try:
+                    measure(f"hash {mode}", label, url, "Scripts/wrk-query.lua", connections, {"KB_WRK_MODE": mode})
+                finally:
+                    stop(process)
+        if builtin:
+            for number, (kb, label) in enumerate(zip(kbs, labels)):
+                process, url = serve(kb, databases[("builtin", number)], "builtin", env, model_dir)
+                try:
+                    measure("builtin hybrid", label, url, "Scripts/wrk-query.lua", builtin_connections,
+                            {"KB_WRK_MODE": "hybrid"})
+                finally:
+                    stop(process)
+        echo_row("last")
+    echoes = [row["requests_per_second"] for row in rows if row["route"] == "echo"]
+    return {"rows": rows, "echo_requests_per_second": sum(echoes) / len(echoes), "duration_s": duration,
+            "load_average_end": os.getloadavg()[0]}
+
+
+def table(report):
+    """The report as Markdown lines."""
+    lines = [f"HTTP throughput (wrk, {report['duration_s']} s per row, {os.cpu_count()} cores, load average "
+             f"{report['load_average_end']:.1f} at the end; the eval corpus, 1,955 chunks, the dev questions in turn, "
+             "k 5):", "",
+             "| route | build | connections | requests/s | p50 | p99 | share of echo |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for row in report["rows"]:
+        share = row["requests_per_second"] / report["echo_requests_per_second"] * 100
+        lines.append(f"| {row['route']} | {row['build']} | {row['connections']} | {row['requests_per_second']:,.0f} | "
+                     f"{row['p50_ms']:.2f} ms | {row['p99_ms']:.2f} ms | {share:.1f} % |")
+    lines += ["", "echo: `kb bench echo` (Hummingbird alone, a 2 KB JSON body sent back), measured first and last; "
+              "shares are of the mean of the two.", ""]
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--kb", action="append", required=True, help="a kb binary; repeat to compare builds")
@@ -107,82 +189,15 @@ def main():
     parser.add_argument("--skip-builtin", action="store_true")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install -y wrk")
     labels = args.label or args.kb
     if len(labels) != len(args.kb):
         raise SystemExit("give one --label per --kb")
-    kbs = [os.path.abspath(kb) for kb in args.kb]
-    env = dict(os.environ, KB_WRK_QUESTIONS=os.path.abspath(args.questions))
-    model_dir = args.model_dir or os.path.expanduser("~/.cache/kb/models/all-minilm-l6-v2")
-    builtin = not args.skip_builtin and os.path.isdir(model_dir)
-    if not builtin and not args.skip_builtin:
-        print(f"no built-in model in {model_dir} (kb model fetch); builtin row skipped", file=sys.stderr)
-    rows = []
-
-    def measure(route, label, url, script, connections, extra):
-        environment = dict(env, **extra)
-        if args.warmup:
-            wrk(url, script, connections, args.warmup, environment)
-        figures = wrk(url, script, connections, args.duration, environment)
-        rows.append(dict(route=route, build=label, connections=connections, **figures))
-        print(f"{route:15} {label:30} {figures['requests_per_second']:9.0f} req/s  p50 {figures['p50_ms']:.2f} ms  "
-              f"p99 {figures['p99_ms']:.2f} ms", file=sys.stderr, flush=True)
-
-    with tempfile.TemporaryDirectory() as scratch:
-        databases = {}
-        embedders = ["hash"] + (["builtin"] if builtin else [])
-        for embedder in embedders:
-            source = os.path.join(scratch, f"{embedder}.sqlite")
-            print(f"ingesting {args.corpus} with {embedder}…", file=sys.stderr, flush=True)
-            subprocess.run([kbs[0], "ingest", args.corpus, "--db", source, "--log-level", "error", "--json"],
-                           check=True, stdout=subprocess.DEVNULL,
-                           env=dict(env, KB_EMBEDDER=embedder, KB_MODEL_DIR=model_dir))
-            subprocess.run([kbs[0], "stats", "--db", source, "--json"], check=True, stdout=subprocess.DEVNULL, env=env)
-            for number in range(len(kbs)):
-                copy = os.path.join(scratch, f"{embedder}-{number}.sqlite")
-                shutil.copyfile(source, copy)
-                databases[(embedder, number)] = copy
-        def echo_row(when):
-            process, url = echo(kbs[0], env)
-            try:
-                measure("echo", when, url + "/echo", "Scripts/wrk-echo.lua", args.connections, {})
-            finally:
-                stop(process)
-
-        echo_row("first")
-        for mode in ("hybrid", "vector"):
-            for number, (kb, label) in enumerate(zip(kbs, labels)):
-                process, url = serve(kb, databases[("hash", number)], "hash", env, None)
-                try:
-                    measure(f"hash {mode}", label, url, "Scripts/wrk-query.lua", args.connections,
-                            {"KB_WRK_MODE": mode})
-                finally:
-                    stop(process)
-        if builtin:
-            for number, (kb, label) in enumerate(zip(kbs, labels)):
-                process, url = serve(kb, databases[("builtin", number)], "builtin", env, model_dir)
-                try:
-                    measure("builtin hybrid", label, url, "Scripts/wrk-query.lua", args.builtin_connections,
-                            {"KB_WRK_MODE": "hybrid"})
-                finally:
-                    stop(process)
-
-        echo_row("last")
-
-    echoes = [row["requests_per_second"] for row in rows if row["route"] == "echo"]
-    echo_rate = sum(echoes) / len(echoes)
-    print(f"\nHTTP throughput (wrk, {args.duration} s per row, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f} at the end)\n")
-    print("| route | build | connections | requests/s | p50 | p99 | share of echo |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for row in rows:
-        share = row["requests_per_second"] / echo_rate * 100
-        print(f"| {row['route']} | {row['build']} | {row['connections']} | {row['requests_per_second']:,.0f} | "
-              f"{row['p50_ms']:.2f} ms | {row['p99_ms']:.2f} ms | {share:.1f} % |")
+    report = run(args.kb, labels, args.corpus, args.questions, args.connections, args.builtin_connections,
+                 args.duration, args.warmup, args.model_dir, args.skip_builtin)
+    print("\n".join(table(report)))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump(rows, handle, indent=2)
+            json.dump(report, handle, indent=2)
 
 
 if __name__ == "__main__":

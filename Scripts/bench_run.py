@@ -3,6 +3,7 @@
 import argparse, datetime, json, os, platform, shutil, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_http  # noqa: E402
 import bench_search  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -182,6 +183,8 @@ def markdown(report):
                   f"{ingest_result['busy']:.0%} |", ""]
     elif ingest_result:
         lines += [f"Ingest: skipped ({ingest_result['skipped']}).", ""]
+    if report.get("http"):
+        lines += ["## HTTP throughput of POST /v1/query", ""] + bench_http.table(report["http"])
     lines.append(f"Total time {report['seconds']:.0f} s.")
     return "\n".join(lines)
 
@@ -197,6 +200,10 @@ def main():
     parser.add_argument("--skip-search", action="store_true")
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--skip-http", action="store_true", help="leave out the HTTP throughput table")
+    parser.add_argument("--http-compare", action="append", default=[], metavar="KB",
+                        help="another kb binary for the HTTP table, measured in the same run (e.g. the last release)")
+    parser.add_argument("--http-duration", type=int, default=10, help="seconds per HTTP row")
     parser.add_argument("--port", type=int, default=11700, help="port of the MiniLM server (started if not running)")
     parser.add_argument("--server-threads", type=int, help="threads of the MiniLM server this script starts")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench-results"))
@@ -224,6 +231,13 @@ def main():
         report["load"] = load_times(args.kb, data_dir, parse_sizes(args.load_sizes or ("100k,1M" if args.full else "100k")))
     if not args.skip_ingest:
         report["ingest"] = ingest(args.kb, args.port, args.server_threads)
+    if not args.skip_http:
+        log("HTTP throughput…")
+        kbs = [args.kb] + args.http_compare
+        report["http"] = bench_http.run(kbs, ["this build"] + args.http_compare,
+                                        os.path.join(SHARED, "eval", "corpus"),
+                                        os.path.join(SHARED, "eval", "dev.jsonl"),
+                                        duration=args.http_duration, log=log)
     report["seconds"] = time.time() - started
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     text = markdown(report)

@@ -34,6 +34,11 @@ public final class Catalog: Sendable {
     /// Names this process in the store's `readers` table while it follows the feed.
     let readerID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
     private let lastReported = Mutex<(sequence: Int64, at: ContinuousClock.Instant)?>(nil)
+    /// Question words' chunk counts at the applied sequence, for every query engine over this catalog (they are
+    /// made per request); dropped as the change feed moves the sequence on.
+    let termCounts = TermCountCache()
+    /// The normalised words of chunks queries have looked at, for the refusal rule's term coverage.
+    let chunkConcepts = ChunkConcepts()
 
     public init(store: any KnowledgeStore, logger: Logger, precision: IndexPrecision = .fp32) {
         self.store = store

@@ -61,7 +61,9 @@ public struct PromptBuilder: Sendable {
 
     /// Estimated tokens of one numbered context block, as the budget counts them.
     public static func blockTokens(number: Int, path: String, heading: String, text: String) -> Int {
-        let label = heading.isEmpty ? path : "\(path) › \(heading)"
-        return TokenEstimator.count("[\(number)] \(label)\n\(text)")
+        // The count of "[number] path › heading\ntext", piece by piece: the pieces meet where a word ends anyway
+        // (a space or newline), and " › " is one token, so nothing is concatenated for it.
+        TokenEstimator.count("[\(number)]") + TokenEstimator.count(path)
+            + (heading.isEmpty ? 0 : 1 + TokenEstimator.count(heading)) + TokenEstimator.count(text)
     }
 }

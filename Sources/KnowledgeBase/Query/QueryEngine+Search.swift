@@ -23,13 +23,13 @@ extension QueryEngine {
     /// Hybrid search fuses the best `hybridCandidates` (at least 4·k) chunks by cosine and by BM25, then lifts the
     /// chunks of any runbook the question names (`DocumentNames`). Vector and keyword search look for a named
     /// runbook among their own candidates only, for the refusal decision. Call it under the catalog's read lock;
-    /// with the loaded index's `sequence`, the question's word counts come from `termCounts` when it holds them.
+    /// with the loaded index's `sequence`, the question's word counts come from the catalog's `termCounts`.
     func retrieve(_ vector: [Float], question: String, index: VectorIndex?, options: QueryOptions,
                   sequence: Int64? = nil) throws -> Retrieval {
         let store = catalog.store
         let terms = try store.queryTerms(question) { phrases, limit in
             guard let sequence else { return try store.termCounts(phrases, countLimit: limit) }
-            return try termCounts.counts(phrases, limit: limit, sequence: sequence) {
+            return try catalog.termCounts.counts(phrases, limit: limit, sequence: sequence) {
                 try store.termCounts($0, countLimit: $1)
             }
         }
@@ -52,7 +52,7 @@ extension QueryEngine {
         }
         // The stems of the best hits' words, for term coverage (asked only when a term is not found as written).
         func known(_ hits: [Hit], _ records: [Int64: ChunkRecord]) -> () -> Set<String> {
-            { chunkConcepts.concepts(of: hits.prefix(Self.evidenceHits).compactMap { records[$0.chunkID] }) }
+            { catalog.chunkConcepts.concepts(of: hits.prefix(Self.evidenceHits).compactMap { records[$0.chunkID] }) }
         }
         switch options.mode {
         case .vector:

@@ -136,10 +136,6 @@ public struct QueryEngine: Sendable {
     public let embedder: any EmbeddingClient
     public var promptBuilder: PromptBuilder
     let logger: Logger
-    /// Normalised words of recently seen chunks, for the refusal rule's term coverage (shared by copies).
-    let chunkConcepts = ChunkConcepts()
-    /// Question words' chunk counts at the loaded index's version.
-    let termCounts = TermCountCache()
 
     public init(catalog: Catalog, embedder: any EmbeddingClient, promptBuilder: PromptBuilder = PromptBuilder(),
                 logger: Logger) {

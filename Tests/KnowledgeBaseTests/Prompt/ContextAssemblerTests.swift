@@ -88,4 +88,15 @@ struct ContextAssemblerTests {
                                            options: retrieved)
         #expect(plain.results.count == 1 && !plain.prompt.contains("sharding"))
     }
+
+    @Test func aBlockCostsWhatItsTextAsPromptedCosts() {
+        // The budget counts each block piece by piece; that must equal the count of the block as written.
+        let cases = [("runbooks/KubeHpaMaxedOut.md", "KubeHpaMaxedOut › Mitigation", "Raise `maxReplicas` to 12."),
+                     ("a/b-c_d.md", "", "日本語のテキスト and 42 pods."), ("x.md", "Über › Schritte", "")]
+        for (number, (path, heading, text)) in cases.enumerated() {
+            let label = heading.isEmpty ? path : "\(path) › \(heading)"
+            #expect(PromptBuilder.blockTokens(number: number + 9, path: path, heading: heading, text: text)
+                        == TokenEstimator.count("[\(number + 9)] \(label)\n\(text)"))
+        }
+    }
 }
