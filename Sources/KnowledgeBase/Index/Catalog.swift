@@ -79,6 +79,7 @@ public final class Catalog: Sendable {
     public func commit(_ document: DocumentWrite, fingerprint: EmbeddingFingerprint) throws -> WrittenDocument {
         let written = try lock.withWriteLock {
             let written = try store.write(document, fingerprint: fingerprint)
+            termCounts.invalidate()
             if let state = loaded.withLock({ $0 }), state.fingerprint?.key == fingerprint.key {
                 try state.index?.replaceDocument(written.id, path: document.path, rows: written.rows)
             }
@@ -93,6 +94,7 @@ public final class Catalog: Sendable {
     public func remove(documentID: Int64) throws -> Bool {
         let removed = try lock.withWriteLock {
             let removed = try store.removeDocument(id: documentID)
+            termCounts.invalidate()
             loaded.withLock { $0 }?.index?.removeDocument(documentID)
             return removed
         }

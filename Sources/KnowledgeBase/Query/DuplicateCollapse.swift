@@ -93,8 +93,8 @@ enum DuplicateCollapse {
         text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
-    /// A hash of `normalised(text)` (equal texts, whitespace aside, hash equal), without building the string for
-    /// ASCII text: every hit of a query is compared, and most are not copies.
+    /// A hash of `normalised(text)` (texts equal as `normalised` strings hash equal), without building the string
+    /// for ASCII text: every hit of a query is compared, and most are not copies.
     static func textDigest(_ text: String) -> Int {
         var hasher = Hasher()
         var ascii = true
@@ -120,8 +120,8 @@ enum DuplicateCollapse {
         if ascii {
             bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
         } else {
-            let joined = normalised(text)
-            Array(joined.utf8).withUnsafeBytes { hasher.combine(bytes: $0) }
+            // A String hashes by canonical equivalence, as `==` compares: "é" precomposed or decomposed is one text.
+            hasher.combine(normalised(text))
         }
         return hasher.finalize()
     }

@@ -109,8 +109,8 @@ struct DocumentNames {
         var title = heading[...]
         if let separator = Self.firstIndex(of: Self.pathSeparator, in: title) { title = title[..<separator] }
         if let bracket = Self.firstIndex(of: Self.bracket, in: title) { title = title[..<bracket] }
-        while title.utf8.first == 0x20 || title.utf8.first == 0x09 { title = title.dropFirst() }
-        while title.utf8.last == 0x20 || title.utf8.last == 0x09 { title = title.dropLast() }
+        while title.first?.isWhitespace == true { title = title.dropFirst() }
+        while title.last?.isWhitespace == true { title = title.dropLast() }
         guard !title.isEmpty else { return false }
         var words = 0
         var inWord = false

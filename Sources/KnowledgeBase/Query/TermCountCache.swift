@@ -14,8 +14,13 @@ final class TermCountCache: Sendable {
 
     private struct State {
         var sequence: Int64 = .min
+        /// Moves on with every write this process makes, which changes the index before the sequence moves.
+        var generation = 0
         var counts: [Key: Int] = [:]
     }
+
+    /// Words longer than this are counted each time, never kept (a pasted log's one-off tokens).
+    static let longestKept = 64
 
     /// Counts kept at most; when full, the cache starts over.
     let capacity: Int
@@ -23,6 +28,14 @@ final class TermCountCache: Sendable {
 
     init(capacity: Int = 100_000) {
         self.capacity = capacity
+    }
+
+    /// Drops every count: this process wrote to the store and its index, ahead of the change feed.
+    func invalidate() {
+        state.withLock { state in
+            state.generation += 1
+            state.counts.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Counts held now.
@@ -33,7 +46,7 @@ final class TermCountCache: Sendable {
     func counts(_ phrases: [String], limit: Int, sequence: Int64,
                 fetch: ([String], Int) throws -> [Int]) throws -> [Int] {
         var counts = [Int?](repeating: nil, count: phrases.count)
-        state.withLock { state in
+        let generation = state.withLock { state -> Int in
             if state.sequence != sequence {
                 state.sequence = sequence
                 state.counts.removeAll(keepingCapacity: true)
@@ -41,14 +54,16 @@ final class TermCountCache: Sendable {
             for (index, phrase) in phrases.enumerated() {
                 counts[index] = state.counts[Key(phrase: phrase, limit: limit)]
             }
+            return state.generation
         }
         let missing = phrases.indices.filter { counts[$0] == nil }
         guard !missing.isEmpty else { return counts.map { $0! } }
         let fetched = try fetch(missing.map { phrases[$0] }, limit)
         state.withLock { state in
-            guard state.sequence == sequence else { return }
+            // Counted before a write of this process or a newer sequence: not kept, it may be older than the index.
+            guard state.sequence == sequence, state.generation == generation else { return }
             if state.counts.count + missing.count > capacity { state.counts.removeAll(keepingCapacity: true) }
-            for (index, count) in zip(missing, fetched) {
+            for (index, count) in zip(missing, fetched) where phrases[index].utf8.count <= Self.longestKept {
                 state.counts[Key(phrase: phrases[index], limit: limit)] = count
             }
         }

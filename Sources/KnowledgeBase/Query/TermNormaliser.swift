@@ -25,11 +25,12 @@ enum TermNormaliser {
     /// Lower-cased words of `text`, identifiers also split at case changes, `_`, `-` and `.` (both the whole and
     /// the parts are returned).
     ///
-    /// It runs over every word of the best hits of each query, so it walks Unicode scalars (letters, digits and
-    /// the combining marks that belong to them) rather than Characters, and never goes through Foundation.
+    /// It runs over every word of the best hits of each query, so ASCII text (nearly every runbook) is cut on its
+    /// bytes; other text goes by Characters, where a letter and its combining marks are one.
     static func words(_ text: String) -> [String] {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return wordsByCharacter(text) }
         var result: [String] = []
-        var token: [Unicode.Scalar] = []
+        var token: [UInt8] = []
         func emit() {
             defer { token.removeAll(keepingCapacity: true) }
             var start = 0
@@ -37,20 +38,19 @@ enum TermNormaliser {
             while start < end, isJoiner(token[start]) { start += 1 }
             while end > start, isJoiner(token[end - 1]) { end -= 1 }
             guard start < end else { return }
-            let trimmed = token[start..<end]
             var parts: [String] = []
             var piece = start
             for index in start...end where index == end || isJoiner(token[index]) {
                 if piece < index { parts += camelParts(token[piece..<index]) }
                 piece = index + 1
             }
-            let whole = lowered(trimmed)
+            let whole = lowered(token[start..<end])
             if parts.count > 1 || parts.first != whole { result.append(whole) }
             result.append(contentsOf: parts)
         }
-        for scalar in text.unicodeScalars {
-            if isWordScalar(scalar) || isJoiner(scalar) {
-                token.append(scalar)
+        for byte in text.utf8 {
+            if isLetterOrDigit(byte) || isJoiner(byte) {
+                token.append(byte)
             } else if !token.isEmpty {
                 emit()
             }
@@ -61,65 +61,67 @@ enum TermNormaliser {
 
     /// `KubeAPIDown` → kube, api, down; `etcdHighFsyncDurations` → etcd, high, fsync, durations (lower-cased).
     static func camelParts(_ word: Substring) -> [String] {
-        camelParts(Array(word.unicodeScalars)[...])
+        guard word.utf8.allSatisfy({ $0 < 0x80 }) else { return camelPartsByCharacter(word) }
+        return camelParts(Array(word.utf8)[...])
     }
 
-    static func camelParts(_ scalars: ArraySlice<Unicode.Scalar>) -> [String] {
+    private static func camelParts(_ bytes: ArraySlice<UInt8>) -> [String] {
         var parts: [String] = []
-        var start = scalars.startIndex
-        for index in scalars.indices.dropFirst() where isUpper(scalars[index]) {
-            let previous = scalars[index - 1]
-            let nextIsLower = index + 1 < scalars.endIndex && isLower(scalars[index + 1])
-            if isLower(previous) || isNumber(previous) || (isUpper(previous) && nextIsLower) {
-                if start < index { parts.append(lowered(scalars[start..<index])) }
+        var start = bytes.startIndex
+        for index in bytes.indices.dropFirst() where isUpper(bytes[index]) {
+            let previous = bytes[index - 1]
+            let nextIsLower = index + 1 < bytes.endIndex && isLower(bytes[index + 1])
+            if isLower(previous) || isDigit(previous) || (isUpper(previous) && nextIsLower) {
+                if start < index { parts.append(lowered(bytes[start..<index])) }
                 start = index
             }
         }
-        if start < scalars.endIndex { parts.append(lowered(scalars[start...])) }
+        if start < bytes.endIndex { parts.append(lowered(bytes[start...])) }
         return parts
     }
 
-    private static func isJoiner(_ scalar: Unicode.Scalar) -> Bool {
-        scalar == "_" || scalar == "-" || scalar == "."
+    private static func isJoiner(_ byte: UInt8) -> Bool { byte == 0x5F || byte == 0x2D || byte == 0x2E }
+    private static func isUpper(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) }
+    private static func isLower(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) }
+    private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
+    private static func isLetterOrDigit(_ byte: UInt8) -> Bool { isUpper(byte) || isLower(byte) || isDigit(byte) }
+
+    private static func lowered(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.map { isUpper($0) ? $0 + 32 : $0 }, as: UTF8.self)
     }
 
-    // Letters, digits and combining marks (a mark belongs to the letter before it, as in a Character).
-    private static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
-        if scalar.isASCII {
-            let value = scalar.value
-            return (0x61...0x7A).contains(value) || (0x41...0x5A).contains(value) || (0x30...0x39).contains(value)
+    /// `words` for text with non-ASCII characters.
+    static func wordsByCharacter(_ text: String) -> [String] {
+        var result: [String] = []
+        for token in text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }) {
+            let trimmed = token.trimmingCharacters(in: CharacterSet(charactersIn: "._-"))
+            guard !trimmed.isEmpty else { continue }
+            let parts = trimmed.split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == "." }).flatMap(camelParts)
+            let whole = trimmed.lowercased()
+            if parts.count > 1 || parts.first != whole { result.append(whole) }
+            result.append(contentsOf: parts)
         }
-        switch scalar.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-             .decimalNumber, .letterNumber, .otherNumber, .nonspacingMark, .spacingMark, .enclosingMark:
-            return true
-        default:
-            return false
+        return result
+    }
+
+    /// `camelParts` for a word with non-ASCII characters.
+    static func camelPartsByCharacter(_ word: Substring) -> [String] {
+        let characters = Array(word)
+        var parts: [String] = []
+        var current = ""
+        for (index, character) in characters.enumerated() {
+            if index > 0, character.isUppercase {
+                let previous = characters[index - 1]
+                let nextIsLower = index + 1 < characters.count && characters[index + 1].isLowercase
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) {
+                    parts.append(current)
+                    current = ""
+                }
+            }
+            current.append(character)
         }
-    }
-
-    private static func isUpper(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII ? (0x41...0x5A).contains(scalar.value) : scalar.properties.isUppercase
-    }
-
-    private static func isLower(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII ? (0x61...0x7A).contains(scalar.value) : scalar.properties.isLowercase
-    }
-
-    private static func isNumber(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII ? (0x30...0x39).contains(scalar.value) : scalar.properties.numericType != nil
-    }
-
-    private static func lowered(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
-        if scalars.allSatisfy(\.isASCII) {
-            return String(decoding: scalars.map { scalar -> UInt8 in
-                let value = UInt8(scalar.value)
-                return (0x41...0x5A).contains(value) ? value + 32 : value
-            }, as: UTF8.self)
-        }
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
-        return String(view).lowercased()
+        if !current.isEmpty { parts.append(current) }
+        return parts.filter { !$0.isEmpty }.map { $0.lowercased() }
     }
 
     /// A light stem: common English suffixes cut so that inflections compare equal (never below 3 letters).

@@ -66,7 +66,7 @@ struct BuiltinEmbedderTests {
 
     @Test func questionsAskedAtOnceShareOneForwardPassAndGetTheirOwnVectors() async throws {
         // The pool's one thread is held, so every call is queued before the first pass can start.
-        let pool = BlockingPool(name: "test", threads: 1, queueLimit: 4)
+        let pool = BlockingPool(name: "test", threads: 1, queueLimit: 16)
         let embedder = try BuiltinEmbedder(locator: MiniLMFixtures.locator, threads: 2, pool: pool,
                                            logger: quietLogger)
         let questions = (0..<12).map { "why is node \($0) losing time although ntp is configured?" }

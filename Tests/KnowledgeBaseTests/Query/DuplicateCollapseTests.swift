@@ -80,5 +80,6 @@ struct DuplicateCollapseTests {
         #expect(digest("Make jobs idempotent.") != digest("Make jobs idempotent!"))
         #expect(digest("Réglez\u{00A0}le  job") == digest("Réglez le job"), "non-ASCII whitespace too")
         #expect(digest("ab") != digest("a b"))
+        #expect(digest("Redémarrez le job") == digest("Rede\u{301}marrez  le job"), "composed or not, one text")
     }
 }

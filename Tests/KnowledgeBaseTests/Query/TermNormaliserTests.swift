@@ -57,7 +57,24 @@ struct TermNormaliserTests {
             "cafe\u{301}", "überlast-fehler", "über", "last", "fehler", "naïve",
         ])
         #expect(TermNormaliser.words("--x-- 42 ._.") == ["x", "42"], "joiners alone are no word")
+        #expect(TermNormaliser.words("Cafe\u{301}Down") == ["cafe\u{301}down", "cafe\u{301}", "down"],
+                "a mark before a capital still ends the part")
         #expect(TermNormaliser.stem("überprüfungs") == "überprüfung", "a non-ASCII word loses its suffix too")
+    }
+
+    @Test func asciiTextIsCutExactlyAsByCharacters() throws {
+        // The byte path must give what the Character path gives, on every runbook the project ships.
+        let corpus = packageRoot.appendingPathComponent("Corpus")
+        let files = try #require(FileManager.default.enumerator(atPath: corpus.path)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".md") }
+        #expect(files.count >= 5)
+        for file in files {
+            let text = try String(contentsOf: corpus.appendingPathComponent(file), encoding: .utf8)
+            #expect(TermNormaliser.words(text) == TermNormaliser.wordsByCharacter(text), "\(file)")
+        }
+        for word in ["KubeAPIDown", "etcdHighFsyncDurations", "HTTP2Errors", "ABC", "a", "x9Y", "NodeRAIDDegraded"] {
+            #expect(TermNormaliser.camelParts(Substring(word)) == TermNormaliser.camelPartsByCharacter(Substring(word)))
+        }
     }
 
     @Test func chunkConceptsAreKeptUntilTheChunkChanges() {
@@ -93,5 +110,14 @@ struct TermNormaliserTests {
         // A change applied from the feed moves the sequence on: every count is taken again.
         #expect(try cache.counts(["disk"], limit: 100, sequence: 2, fetch: fetch) == [104])
         #expect(fetched.last == ["disk"] && cache.count == 1)
+        // A write of this process drops them too (its index changes before the sequence does).
+        cache.invalidate()
+        _ = try cache.counts(["disk"], limit: 100, sequence: 2, fetch: fetch)
+        #expect(fetched.count == 5 && cache.count == 1)
+        // A pasted log's long one-off tokens are counted, not kept.
+        let long = String(repeating: "x", count: TermCountCache.longestKept + 1)
+        _ = try cache.counts([long], limit: 100, sequence: 2, fetch: fetch)
+        _ = try cache.counts([long], limit: 100, sequence: 2, fetch: fetch)
+        #expect(fetched.suffix(2) == [[long], [long]] && cache.count == 1)
     }
 }

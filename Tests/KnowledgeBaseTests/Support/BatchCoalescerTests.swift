@@ -72,10 +72,13 @@ struct BatchCoalescerTests {
             #expect(await waitUntilWaiting(coalescer, 2))
             group.addTask { try await coalescer.run([4]) }
             #expect(await waitUntilWaiting(coalescer, 3))
+            group.addTask { try await coalescer.run([5]) }
+            #expect(await waitUntilWaiting(coalescer, 4))
             recorder.gate.open()
             for try await _ in group {}
         }
-        #expect(recorder.batches.withLock { $0 } == [[0], [1], [2, 3], [4]])
+        // [4] and [5] weigh 2 + 2, within 5: they share a batch.
+        #expect(recorder.batches.withLock { $0 } == [[0], [1], [2, 3], [4, 5]])
     }
 
     @Test func anErrorFailsTheCallsOfItsBatchOnlyAndTheCoalescerGoesOn() async throws {
@@ -110,6 +113,39 @@ struct BatchCoalescerTests {
             busy.open()
             try await group.waitForAll()
         }
+        // The pool counts a job done just after handing its result over: wait until it has.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while pool.snapshot.running > 0, ContinuousClock.now < deadline { await Task.yield() }
         #expect(try await coalescer.run([2]) == ["2"], "the coalescer starts again once the pool has room")
+    }
+
+    @Test func callsBeyondTheWaitingLimitAreRefusedAndACancelledCallLeavesTheQueue() async throws {
+        let recorder = Recorder()
+        let coalescer = BatchCoalescer<Int, String>(pool: BlockingPool(name: "test", threads: 1, queueLimit: 8,
+                                                                       advice: "raise --blocking-queue"),
+                                                    maxWeight: 100, maxWaiting: 2, weight: { _ in 1 },
+                                                    operation: recorder.run)
+        try await withThrowingTaskGroup(of: [String].self) { group in
+            group.addTask { try await coalescer.run([0]) }
+            #expect(await recorder.started.reached(1))
+            group.addTask { try await coalescer.run([1]) }
+            #expect(await waitUntilWaiting(coalescer, 1))
+            let cancelled = Task { try await coalescer.run([2]) }
+            #expect(await waitUntilWaiting(coalescer, 2))
+            // Two wait: a third is refused at once, naming what to raise.
+            await #expect { try await coalescer.run([3]) } throws: { error in
+                guard case BlockingPoolError.saturated = error else { return false }
+                return "\(error)".contains("raise --blocking-queue")
+            }
+            // A cancelled call leaves the queue at once and is never run.
+            cancelled.cancel()
+            await #expect(throws: CancellationError.self) { try await cancelled.value }
+            #expect(coalescer.waitingCalls == 1)
+            recorder.gate.open()
+            var outputs: [[String]] = []
+            for try await output in group { outputs.append(output) }
+            #expect(outputs.sorted { $0[0] < $1[0] } == [["out0"], ["out1"]])
+        }
+        #expect(recorder.batches.withLock { $0 } == [[0], [1]])
     }
 }

@@ -27,6 +27,7 @@ public final class BuiltinEmbedder: EmbeddingClient {
 
     let network: MiniLMModel
     private let passes: Passes
+    private let pool: BlockingPool
     /// Concurrent `embed` calls (questions from many HTTP requests) share forward passes.
     let coalescer: BatchCoalescer<String, [Float]>
 
@@ -54,6 +55,7 @@ public final class BuiltinEmbedder: EmbeddingClient {
         let passes = Passes(tokenizer: tokenizer, network: network, tokensPerPass: self.tokensPerPass,
                             logger: logger)
         self.passes = passes
+        self.pool = pool
         // Weighted by a cheap token estimate (the real count needs the tokenizer, which runs inside the batch).
         self.coalescer = BatchCoalescer(pool: pool, maxWeight: self.tokensPerPass,
                                         weight: { min(MiniLMShape.maxPositions, $0.utf8.count / 4 + 2) },
@@ -69,11 +71,16 @@ public final class BuiltinEmbedder: EmbeddingClient {
 
     public func tokenCount(_ text: String) -> Int? { tokenizer.tokenCount(text) }
 
+    /// Calls of at most this many texts (questions) are coalesced; larger ones (document batches) run on their own,
+    /// so a question never waits for a whole batch of chunks and two ingest batches still overlap.
+    static let coalescedTexts = 4
+
     /// Forward passes run on the blocking pool (they block for up to seconds), never on Swift's cooperative pool.
-    /// Calls made while a pass runs are embedded together in the next one (`BatchCoalescer`): eight questions
-    /// asked at once share one pass instead of queueing for eight.
+    /// Calls of a few texts made while a pass runs are embedded together in the next one (`BatchCoalescer`): eight
+    /// questions asked at once share one pass instead of queueing for eight.
     public func embed(_ texts: [String]) async throws -> [[Float]] {
-        try await coalescer.run(texts)
+        guard texts.count > Self.coalescedTexts else { return try await coalescer.run(texts) }
+        return try await pool.run { [passes] _ in passes.embed(ids: texts.map(passes.modelInput)) }
     }
 
     /// Batches of `embed` calls run so far (fewer than the calls when concurrent calls were coalesced).
