@@ -42,14 +42,20 @@ public final class ServerMetrics: Sendable {
     static let searchBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 
     private let state = Mutex(State())
+    /// Told of each request and answer recorded, after it is on `/metrics` (for tests to wait on).
+    private let onRecord: (@Sendable (_ what: String) -> Void)?
 
-    public init() {}
+    public init() { onRecord = nil }
+
+    /// - Parameter onRecord: gets `"request <route>"` or `"answer <route>"` for each one recorded.
+    init(onRecord: @escaping @Sendable (_ what: String) -> Void) { self.onRecord = onRecord }
 
     func recordRequest(route: String, method: String, status: Int, seconds: Double) {
         state.withLock { state in
             state.requests["\(route)\u{0}\(method)\u{0}\(status)", default: 0] += 1
             state.latency[route, default: Histogram(buckets: Self.requestBuckets)].observe(seconds)
         }
+        onRecord?("request \(route)")
     }
 
     func recordQuery(embedSeconds: Double, searchSeconds: Double) {
@@ -76,6 +82,7 @@ public final class ServerMetrics: Sendable {
                 }
             }
         }
+        onRecord?("answer \(answer.route)")
     }
 
     func recordDocument(status: String) {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -150,6 +153,32 @@ struct AnswerMetricsTests {
         }
     }
 
+    /// A real hang-up over TCP: the client reads the first token and closes its connection.
+    @Test func aClientThatClosesItsConnectionMidAnswerIsCountedAsCancelled() async throws {
+        let model = GatedChat()
+        let server = try await TestServer(chat: FakeChat())
+        let asked = EventCount()
+        var dependencies = server.dependencies
+        dependencies.chat = model
+        dependencies.metrics = ServerMetrics { if $0 == "request /v1/ask" { asked.increment() } }
+        defer { server.cleanUp() }
+        try await Application(router: buildRouter(dependencies)).test(.live) { client in
+            let port = try #require(client.port)
+            let body = #"{"question":"disk full logrotate"}"#
+            let request = "POST /v1/ask HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+            let received = try await RawConnection.exchange(port: port, request: request, until: #""type":"token""#)
+            #expect(received.contains("200 OK"), "\(received)")
+            #expect(await asked.reached(1), "the abandoned answer's request was never counted")
+            let text = try await metrics(client)
+            #expect(sample(text, "kb_answer_duration_seconds_count{\(ask),stream=\"true\",outcome=\"cancelled\"}") == 1,
+                    "\(text)")
+            #expect(sample(text, #"kb_http_requests_total{route="/v1/ask",method="POST",status="499"}"#) == 1)
+            #expect(sample(text, #"kb_http_requests_total{route="/v1/ask",method="POST",status="200"}"#) == nil)
+            model.gate.open()
+        }
+    }
+
     /// A write that fails (the client's connection is gone) ends the answer as `cancelled` too.
     @Test func aFailedWriteIsAHangUp() {
         #expect(AnswerMeter.outcome(of: ClientGone(underlying: CancellationError())) == .cancelled)
@@ -234,5 +263,45 @@ struct AnswerMetricsTests {
             #expect(sample(text, "kb_answer_duration_seconds_count{\(mcp),stream=\"false\",outcome=\"ok\"}") == 1)
             #expect(sample(text, "kb_answer_tokens_total{\(mcp),kind=\"generated\",counted_by=\"ollama\"}") == 6)
         }
+    }
+}
+
+/// A blocking TCP client for a test that must hang up mid-response (off the cooperative pool, on a thread).
+enum RawConnection {
+    struct Failure: Error { var what: String }
+
+    /// Sends `request` to 127.0.0.1:`port`, reads until the response holds `marker`, then closes the connection.
+    static func exchange(port: Int, request: String, until marker: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try blockingExchange(port: port, request: request, until: marker) })
+            }.start()
+        }
+    }
+
+    private static func blockingExchange(port: Int, request: String, until marker: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(what: "socket") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw Failure(what: "connect") }
+        let bytes = Array(request.utf8)
+        guard send(fd, bytes, bytes.count, 0) == bytes.count else { throw Failure(what: "send") }
+        var received = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: received, as: UTF8.self).contains(marker) {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count > 0 else { throw Failure(what: "the server closed first: \(String(decoding: received, as: UTF8.self))") }
+            received += buffer[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 }
