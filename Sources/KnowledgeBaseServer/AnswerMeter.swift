@@ -24,6 +24,8 @@ final class AnswerMeter: Sendable {
         case cap
         /// The client hung up before the answer was complete.
         case cancelled
+        /// Every answer slot was taken (`--max-answers`): 503 with `Retry-After`, nothing generated.
+        case busy
         /// Anything else (e.g. retrieval failing during an agent's answer).
         case error
     }
@@ -113,6 +115,7 @@ final class AnswerMeter: Sendable {
         case ChatError.limitReached: return .cap
         case is ChatError: return .upstreamError
         case is CancellationError, is ClientGone: return .cancelled
+        case is BlockingPoolError: return .busy
         case let error as APIError where error.code == "upstream_error": return .upstreamError
         default: return .error
         }

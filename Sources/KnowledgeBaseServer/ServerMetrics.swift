@@ -118,7 +118,7 @@ public final class ServerMetrics: Sendable {
         }
         out += "# HELP kb_answer_duration_seconds Whole answers, from the request to the stream's last byte (or its "
             + "failure or the client's hang-up), by route, kind (grounded, agent, passthrough), stream and outcome "
-            + "(ok, refused, upstream_error, cap, cancelled, error).\n"
+            + "(ok, refused, upstream_error, cap, cancelled, busy, error).\n"
         out += "# TYPE kb_answer_duration_seconds histogram\n"
         for (labels, histogram) in state.answerDuration.sorted(by: { $0.key < $1.key }) {
             out += render("kb_answer_duration_seconds", histogram, labels: labels)

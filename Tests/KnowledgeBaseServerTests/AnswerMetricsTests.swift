@@ -179,13 +179,15 @@ struct AnswerMetricsTests {
         }
     }
 
-    /// A write that fails (the client's connection is gone) ends the answer as `cancelled` too.
-    @Test func aFailedWriteIsAHangUp() {
+    /// How an answer's end is classified: a failed write (the client's connection is gone) is a hang-up too.
+    @Test func answerEndsAreClassified() {
         #expect(AnswerMeter.outcome(of: ClientGone(underlying: CancellationError())) == .cancelled)
         #expect(AnswerMeter.status(of: ClientGone(underlying: CancellationError())) == 499)
         #expect(AnswerMeter.outcome(of: ChatError.limitReached("cap")) == .cap)
         #expect(AnswerMeter.status(of: ChatError.cutOff("reset")) == 502)
         #expect(AnswerMeter.status(of: ChatError.unreachable(host: "h", reason: "r")) == 503)
+        let full = BlockingPoolError.saturated(pool: "kb-answer", threads: 1, queued: 1, advice: "more --max-answers")
+        #expect(AnswerMeter.outcome(of: full) == .busy && AnswerMeter.status(of: full) == 503)
     }
 
     @Test func nonStreamedAnswersAreMeasuredToo() async throws {
