@@ -37,11 +37,11 @@ struct RequestMiddleware: RouterMiddleware {
         }
         response.headers[.requestID] = context.requestID
         let route = context.endpointPath ?? "unmatched", method = request.method.rawValue
-        let requestID = context.requestID, outcome = context.outcome, status = response.status.code
+        let requestID = context.requestID, outcome = context.outcome, responseStatus = response.status.code
         let count: @Sendable () -> Void = { [metrics, logger] in
             let seconds = AnswerMeter.seconds(started.duration(to: .now))
             // An answer that failed after its 200 counts as its failure's status (see `AnswerMeter`).
-            let status = outcome.status ?? status
+            let status = outcome.status ?? responseStatus
             metrics.recordRequest(route: route, method: method, status: status, seconds: seconds)
             logger.info("request", metadata: [
                 "http.method": "\(method)", "http.route": "\(route)", "http.status": "\(status)",
