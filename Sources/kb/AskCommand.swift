@@ -44,13 +44,13 @@ struct AnswerOptions: ParsableArguments {
     }
 
     /// The answer engine over the knowledge base, and the chosen template (checked before any work).
-    func makeEngine(global: GlobalOptions, embedding: EmbedderOptions, logger: Logger) throws
+    func makeEngine(global: GlobalOptions, index: IndexOptions, embedding: EmbedderOptions, logger: Logger) throws
         -> (AnswerEngine, PromptTemplate)
     {
         let environment = ProcessInfo.processInfo.environment
         let library = try TemplateLibrary(directory: environment["KB_TEMPLATES"])
         let template = try library.template(named: template)
-        let catalog = try global.openCatalog(logger: logger, create: false)
+        let catalog = try global.openCatalog(logger: logger, create: false, precision: index.indexPrecision)
         let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         let chat = OllamaChatClient(host: OllamaConfiguration.normaliseHost(environment["OLLAMA_HOST"]))
         let model = chatModel ?? environment["KB_CHAT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "llama3.2"
@@ -81,7 +81,9 @@ struct AskCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var index: IndexOptions
     @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var ignoredBatching: IgnoredBatchOptions
     @OptionGroup var answer: AnswerOptions
 
     @Argument(help: "The question (or, with --template diagnose, the alert or error text).")
@@ -98,7 +100,7 @@ struct AskCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger()
-        let (engine, template) = try answer.makeEngine(global: global, embedding: embedding, logger: logger)
+        let (engine, template) = try answer.makeEngine(global: global, index: index, embedding: embedding, logger: logger)
         let started = ContinuousClock.now
         let printer = AnswerPrinter(json: json)
         if answer.agent {

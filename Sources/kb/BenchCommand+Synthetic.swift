@@ -10,6 +10,7 @@ extension BenchCommand {
             abstract: "Write a large synthetic knowledge base from a real one: its chunks copied with mutated names.")
 
         @OptionGroup var embedding: EmbedderOptions
+        @OptionGroup var batching: EmbeddingBatchOptions
         @Option(help: "The real knowledge base whose chunks are copied.") var source: String
         @Option(help: "The knowledge base to write (must not exist).") var db: String
         @Option(help: "Chunks to write.") var chunks: Int = 1_000_000
@@ -30,7 +31,7 @@ extension BenchCommand {
             logger.logLevel = .error
             let sourceStore = try SQLiteStore(path: source)
             guard let fingerprint = try sourceStore.fingerprint() else { throw ValidationError("\(source) is empty.") }
-            let client = try embedding.makeClient(for: fingerprint, logger: logger)
+            let client = try embedding.makeClient(for: fingerprint, logger: logger, batching: batching)
             let documents = try sourceStore.documents()
             var sourceChunks: [(document: DocumentRecord, chunks: [ChunkRecord])] = []
             for document in documents { sourceChunks.append((document, try sourceStore.chunks(documentID: document.id))) }

@@ -17,7 +17,9 @@ struct ChatCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var index: IndexOptions
     @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var ignoredBatching: IgnoredBatchOptions
     @OptionGroup var answer: AnswerOptions
 
     /// Turns kept in the conversation sent to the model (each is a question and its answer).
@@ -44,7 +46,7 @@ struct ChatCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger()
-        let (engine, template) = try answer.makeEngine(global: global, embedding: embedding, logger: logger)
+        let (engine, template) = try answer.makeEngine(global: global, index: index, embedding: embedding, logger: logger)
         // A session stays open for long: it follows writes by other processes between questions too.
         let follower = Task { await engine.queryEngine.catalog.follow() }
         defer { follower.cancel() }

@@ -11,6 +11,7 @@ struct DocsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List documents with their ids and chunk counts.")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var ignoredIndex: IgnoredIndexOptions
         @Flag(help: "Print as JSON.") var json = false
 
         func run() async throws {
@@ -28,6 +29,7 @@ struct DocsCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a document's metadata and chunks.")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var ignoredIndex: IgnoredIndexOptions
         @Argument(help: "Document id or stored path.") var document: String
         @Flag(help: "Print as JSON.") var json = false
 
@@ -52,6 +54,7 @@ struct DocsCommand: AsyncParsableCommand {
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a document with its chunks and vectors.")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var ignoredIndex: IgnoredIndexOptions
         @Argument(help: "Document id or stored path.") var document: String
 
         func run() async throws {

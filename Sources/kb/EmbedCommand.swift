@@ -8,6 +8,8 @@ struct EmbedCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var ignoredBatching: IgnoredBatchOptions
+    @OptionGroup var ignoredIndex: IgnoredIndexOptions
     @Argument(help: "The text to embed.") var text: String
     @Flag(help: "Print {\"model\",\"dim\",\"embedding\"} as JSON.") var json = false
 

@@ -11,7 +11,9 @@ enum EmbedderKind: String, ExpressibleByArgument, CaseIterable {
     case builtin
 }
 
-/// Options choosing and tuning the embedder.
+/// Options choosing the embedder and reaching it: every command that embeds (a question or documents) takes these.
+/// How many texts go in one call and how many calls run at once only matter to commands that embed documents: those
+/// add `EmbeddingBatchOptions`.
 struct EmbedderOptions: ParsableArguments {
     @Option(help: ArgumentHelp("""
         Embedder: builtin (all-MiniLM-L6-v2 in-process, semantic), ollama, or hash (offline, lexical). Default: \
@@ -25,12 +27,6 @@ struct EmbedderOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Ollama endpoint: auto, embed (/api/embed) or embeddings (/api/embeddings).",
                                valueName: "api"))
     var embedAPI: String = "auto"
-
-    @Option(help: ArgumentHelp("Texts per embedding request (default 32 for ollama, 64 for builtin).", valueName: "n"))
-    var batchSize: Int?
-
-    @Option(help: ArgumentHelp("Embedding requests in flight at once.", valueName: "n"))
-    var concurrency: Int = 3
 
     @Option(help: ArgumentHelp("Seconds an embedding request may take before it is abandoned.", valueName: "seconds"))
     var timeout: Double = 120
@@ -49,10 +45,6 @@ struct EmbedderOptions: ParsableArguments {
         guard EmbedAPI(rawValue: embedAPI) != nil else {
             throw ValidationError("--embed-api must be auto, embed or embeddings, not \"\(embedAPI)\".")
         }
-        if let batchSize, !(1...2048).contains(batchSize) {
-            throw ValidationError("--batch-size must be between 1 and 2048.")
-        }
-        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64.") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256.") }
         if let model, model.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -64,9 +56,12 @@ struct EmbedderOptions: ParsableArguments {
     }
 
     /// The embedder to use: flags first, then the knowledge base's own, then env, then builtin. Its blocking calls
-    /// run on `pool`.
-    func makeClient(for existing: EmbeddingFingerprint?, logger: Logger,
-                    pool: BlockingPool = .shared) throws -> any EmbeddingClient {
+    /// run on `pool`; `batching` (commands that embed documents) sets texts per call and calls in flight.
+    func makeClient(for existing: EmbeddingFingerprint?, logger: Logger, pool: BlockingPool = .shared,
+                    batching: EmbeddingBatchOptions? = nil) throws -> any EmbeddingClient {
+        // Without batching options (the commands that embed only a question) the defaults apply. (A default
+        // `EmbeddingBatchOptions()` would not do: its values exist only once parsed.)
+        let batchSize = batching?.batchSize, concurrency = batching?.concurrency ?? EmbeddingBatchOptions.defaultConcurrency
         let environment = ProcessInfo.processInfo.environment
         let kind: EmbedderKind
         if let embedder {
@@ -109,5 +104,24 @@ struct EmbedderOptions: ParsableArguments {
             throw ValidationError("KB_THREADS must be a number from 1 to 256, not \"\(value)\".")
         }
         return count
+    }
+}
+
+/// Batching of document embedding: for the commands that embed many texts (ingest, sync, reindex, serve's uploads,
+/// eval --corpus). A question is one text, so query, ask, chat and mcp do not take these.
+struct EmbeddingBatchOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Texts per embedding request (default 32 for ollama, 64 for builtin).", valueName: "n"))
+    var batchSize: Int?
+
+    static let defaultConcurrency = 3
+
+    @Option(help: ArgumentHelp("Embedding requests in flight at once (ollama).", valueName: "n"))
+    var concurrency: Int = defaultConcurrency
+
+    func validate() throws {
+        if let batchSize, !(1...2048).contains(batchSize) {
+            throw ValidationError("--batch-size must be between 1 and 2048.")
+        }
+        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64.") }
     }
 }

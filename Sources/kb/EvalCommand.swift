@@ -19,7 +19,9 @@ struct EvalCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var index: IndexOptions
     @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var batching: EmbeddingBatchOptions
 
     @Argument(help: ArgumentHelp("Question file (JSON Lines).", valueName: "file.jsonl"))
     var file: String
@@ -102,8 +104,8 @@ struct EvalCommand: AsyncParsableCommand {
             ? .sqlite(path: scratch.appendingPathComponent("eval.sqlite").path) : try global.storeLocation
         let databasePath = location.description
         guard corpus != nil || location.exists else { throw QueryError.emptyKnowledgeBase(path: databasePath) }
-        let catalog = Catalog(store: try location.open(create: true), logger: logger, precision: global.indexPrecision)
-        let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
+        let catalog = Catalog(store: try location.open(create: true), logger: logger, precision: index.indexPrecision)
+        let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger, batching: batching)
         if let corpus {
             Output.note("ingesting \(corpus) into \(global.storeGiven ? databasePath : "a temporary database")…")
             let summary = try await EvalCorpus.ingest(corpus, into: catalog, embedder: client, chunkTokens: chunkTokens,
@@ -169,7 +171,7 @@ struct EvalCommand: AsyncParsableCommand {
         var rows: [SweepRow] = []
         for tokens in grid.chunkTokens {
             let path = scratch.appendingPathComponent("sweep-\(tokens).sqlite").path
-            let copy = Catalog(store: try SQLiteStore(path: path), logger: logger, precision: global.indexPrecision)
+            let copy = Catalog(store: try SQLiteStore(path: path), logger: logger, precision: index.indexPrecision)
             Output.note("sweep: ingesting \(corpus) with \(tokens)-token chunks…")
             _ = try await EvalCorpus.ingest(corpus, into: copy, embedder: client, chunkTokens: tokens, logger: logger)
             let deep = try await Evaluator(catalog: copy, embedder: client, mode: retrieval.mode,

@@ -3,7 +3,7 @@ import Foundation
 import KnowledgeBase
 import Logging
 
-/// Options every subcommand takes.
+/// Where the knowledge base is, and logging: the options every command on a knowledge base takes.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Knowledge base file (env KB_DB, default ./kb.sqlite); same as --store PATH.",
                                             valueName: "path"))
@@ -19,20 +19,6 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Log level on stderr: trace, debug, info, warning, error (env KB_LOG_LEVEL).",
                                             valueName: "level"))
     var logLevel: String?
-
-    @Option(name: .long, help: ArgumentHelp(
-        "How the in-memory vector index holds vectors (env KB_PRECISION): fp32 (default) or fp16. fp16 halves the "
-            + "index's memory and the time a query takes to scan it; scores differ from fp32 by less than 5e-4, "
-            + "so near-equal passages can swap places (recall@10 against fp32: 0.9996 on 100k random 384-d vectors). "
-            + "The file always keeps fp32, so switching needs no reindex.",
-        valueName: "fp32|fp16"))
-    var precision: IndexPrecision?
-
-    /// The index precision: `--precision`, then `KB_PRECISION`, then fp32.
-    var indexPrecision: IndexPrecision {
-        precision ?? ProcessInfo.processInfo.environment["KB_PRECISION"].flatMap { IndexPrecision(rawValue: $0.lowercased()) }
-            ?? .fp32
-    }
 
     /// `--store`, `--db`, then `KB_STORE`, `KB_DB`, then ./kb.sqlite.
     var storeLocation: StoreLocation {
@@ -57,18 +43,42 @@ struct GlobalOptions: ParsableArguments {
             throw ValidationError("give either --store or --db, not both (--db PATH is --store PATH).")
         }
         do { _ = try storeLocation } catch { throw ValidationError("\(error)") }
-        if let level = logLevel ?? ProcessInfo.processInfo.environment["KB_LOG_LEVEL"],
-           Logger.Level(rawValue: level.lowercased()) == nil {
-            throw ValidationError("unknown log level \"\(level)\"; use trace, debug, info, warning or error.")
-        }
-        if precision == nil, let value = ProcessInfo.processInfo.environment["KB_PRECISION"], !value.isEmpty,
-           IndexPrecision(rawValue: value.lowercased()) == nil {
-            throw ValidationError("KB_PRECISION is \"\(value)\"; use fp32 or fp16.")
-        }
+        try LogOptions.validate(logLevel)
     }
 
     /// Sets up logging to stderr and returns the logger the library is given.
     func makeLogger(defaultLevel: String = "warning") -> Logger {
+        LogOptions.makeLogger(logLevel, defaultLevel: defaultLevel)
+    }
+
+    /// Opens the knowledge base; its index will be loaded in `precision` (`IndexOptions` for the commands that
+    /// search). Commands that only read pass `create: false`, so a mistyped --db is an error naming the path instead
+    /// of a new empty file.
+    func openCatalog(logger: Logger, create: Bool, precision: IndexPrecision = .fp32) throws -> Catalog {
+        Catalog(store: try storeLocation.open(create: create), logger: logger, precision: precision)
+    }
+}
+
+/// `--log-level` alone, for the commands that do not open a knowledge base (`kb model …`).
+struct LogOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Log level on stderr: trace, debug, info, warning, error (env KB_LOG_LEVEL).",
+                                            valueName: "level"))
+    var logLevel: String?
+
+    func validate() throws { try Self.validate(logLevel) }
+
+    func makeLogger(defaultLevel: String = "warning") -> Logger { Self.makeLogger(logLevel, defaultLevel: defaultLevel) }
+
+    /// `--log-level`, else `KB_LOG_LEVEL`, must name a level.
+    static func validate(_ logLevel: String?) throws {
+        if let level = logLevel ?? ProcessInfo.processInfo.environment["KB_LOG_LEVEL"],
+           Logger.Level(rawValue: level.lowercased()) == nil {
+            throw ValidationError("unknown log level \"\(level)\"; use trace, debug, info, warning or error.")
+        }
+    }
+
+    /// Sets up logging to stderr at `--log-level`, else `KB_LOG_LEVEL`, else `defaultLevel`.
+    static func makeLogger(_ logLevel: String?, defaultLevel: String) -> Logger {
         let name = logLevel ?? ProcessInfo.processInfo.environment["KB_LOG_LEVEL"] ?? defaultLevel
         let level = Logger.Level(rawValue: name.lowercased()) ?? .warning
         LoggingSystem.bootstrap { label in
@@ -80,12 +90,70 @@ struct GlobalOptions: ParsableArguments {
         logger.logLevel = level
         return logger
     }
+}
 
-    /// Opens the knowledge base file; its index will be loaded in `indexPrecision`. Commands that only read pass
-    /// `create: false`, so a mistyped --db is an error naming the path instead of a new empty file.
-    func openCatalog(logger: Logger, create: Bool) throws -> Catalog {
-        Catalog(store: try storeLocation.open(create: create), logger: logger, precision: indexPrecision)
+/// How the in-memory index holds vectors: only for the commands that load it and search (query, ask, chat, serve,
+/// mcp, eval) and `kb stats`, which reports it.
+struct IndexOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "How the in-memory vector index holds vectors (env KB_PRECISION): fp32 (default) or fp16. fp16 halves the "
+            + "index's memory and the time a query takes to scan it; scores differ from fp32 by less than 5e-4, "
+            + "so near-equal passages can swap places (recall@10 against fp32: 0.9996 on 100k random 384-d vectors). "
+            + "The file always keeps fp32, so switching needs no reindex.",
+        valueName: "fp32|fp16"))
+    var precision: IndexPrecision?
+
+    /// The index precision: `--precision`, then `KB_PRECISION`, then fp32.
+    var indexPrecision: IndexPrecision {
+        precision ?? ProcessInfo.processInfo.environment["KB_PRECISION"].flatMap { IndexPrecision(rawValue: $0.lowercased()) }
+            ?? .fp32
+    }
+
+    func validate() throws {
+        if precision == nil, let value = ProcessInfo.processInfo.environment["KB_PRECISION"], !value.isEmpty,
+           IndexPrecision(rawValue: value.lowercased()) == nil {
+            throw ValidationError("KB_PRECISION is \"\(value)\"; use fp32 or fp16.")
+        }
     }
 }
 
 extension IndexPrecision: ExpressibleByArgument {}
+
+/// Options a command took before each command's help listed only its own (issue 17): still accepted, so scripts that
+/// pass them keep working, but hidden from the help and ignored, with a note on stderr saying so.
+struct IgnoredStoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(visibility: .hidden)) var db: String?
+    @Option(name: .long, help: ArgumentHelp(visibility: .hidden)) var store: String?
+
+    func validate() throws {
+        if db != nil { IgnoredOption.note("--db", "this command does not open a knowledge base") }
+        if store != nil { IgnoredOption.note("--store", "this command does not open a knowledge base") }
+    }
+}
+
+/// `--precision` on a command that does not search (see `IgnoredStoreOptions`).
+struct IgnoredIndexOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(visibility: .hidden)) var precision: String?
+
+    func validate() throws {
+        if precision != nil { IgnoredOption.note("--precision", "only the commands that search load the index") }
+    }
+}
+
+/// `--batch-size` and `--concurrency` on a command that embeds only a question (see `IgnoredStoreOptions`).
+struct IgnoredBatchOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(visibility: .hidden)) var batchSize: Int?
+    @Option(name: .long, help: ArgumentHelp(visibility: .hidden)) var concurrency: Int?
+
+    func validate() throws {
+        let reason = "only the commands that embed documents batch them"
+        if batchSize != nil { IgnoredOption.note("--batch-size", reason) }
+        if concurrency != nil { IgnoredOption.note("--concurrency", reason) }
+    }
+}
+
+enum IgnoredOption {
+    static func note(_ option: String, _ reason: String) {
+        FileHandle.standardError.write(Data("note: \(option) has no effect here (\(reason)); it is ignored.\n".utf8))
+    }
+}

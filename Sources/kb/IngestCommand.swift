@@ -16,6 +16,8 @@ struct IngestCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var batching: EmbeddingBatchOptions
+    @OptionGroup var ignoredIndex: IgnoredIndexOptions
 
     @Argument(help: ArgumentHelp("Files or directories to ingest.", valueName: "path"))
     var paths: [String]
@@ -36,7 +38,7 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         let catalog = try global.openCatalog(logger: logger, create: true)
-        let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
+        let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger, batching: batching)
         let (files, warnings) = try SourceDiscovery.discover(paths)
         for warning in warnings { Output.note("warning: \(warning)") }
         guard !files.isEmpty else { throw IngestError.noSupportedFiles(paths) }

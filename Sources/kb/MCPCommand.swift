@@ -20,7 +20,9 @@ struct MCPCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var index: IndexOptions
     @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var ignoredBatching: IgnoredBatchOptions
 
     @Option(help: ArgumentHelp("Chat model for the ask_runbooks tool (env KB_CHAT_MODEL); without one that tool "
                                + "is not offered.", valueName: "name"))
@@ -29,7 +31,7 @@ struct MCPCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let logger = global.makeLogger()
-        let catalog = try global.openCatalog(logger: logger, create: false)
+        let catalog = try global.openCatalog(logger: logger, create: false, precision: index.indexPrecision)
         let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         let queryEngine = QueryEngine(catalog: catalog, embedder: embedder, logger: logger)
         var answerEngine: AnswerEngine?

@@ -16,7 +16,9 @@ struct ModelBenchCommand: AsyncParsableCommand {
             """,
         shouldDisplay: false)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var log: LogOptions
+    @OptionGroup var ignoredStore: IgnoredStoreOptions
+    @OptionGroup var ignoredIndex: IgnoredIndexOptions
     @OptionGroup var directory: ModelDirectoryOption
     @Argument(help: ArgumentHelp("Files or directories to chunk.", valueName: "path")) var paths: [String]
     @Option(help: ArgumentHelp("Workers (default: all processors).", valueName: "n")) var threads: Int?
@@ -48,7 +50,7 @@ struct ModelBenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = global.makeLogger()
+        let logger = log.makeLogger()
         let embedder = try BuiltinEmbedder(locator: directory.locator, threads: threads, batchSize: batchSize,
                                            logger: logger)
         let (files, _) = try SourceDiscovery.discover(paths)

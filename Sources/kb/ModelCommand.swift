@@ -39,12 +39,14 @@ struct ModelFetchCommand: ParsableCommand {
             Needs python3 with pip (Debian: apt-get install python3-pip). Env KB_PYTHON picks another interpreter.
             """)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var log: LogOptions
+    @OptionGroup var ignoredStore: IgnoredStoreOptions
+    @OptionGroup var ignoredIndex: IgnoredIndexOptions
     @OptionGroup var directory: ModelDirectoryOption
     @Flag(help: "Download again even if verified files are present.") var force = false
 
     func run() throws {
-        let logger = global.makeLogger(defaultLevel: "info")
+        let logger = log.makeLogger(defaultLevel: "info")
         let locator = directory.locator
         let python = ProcessInfo.processInfo.environment["KB_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
         switch try ModelFetcher(python: python).fetch(into: locator, force: force, logger: logger) {
@@ -58,7 +60,9 @@ struct ModelStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Say where the model is looked for and whether it is there and intact.")
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var log: LogOptions
+    @OptionGroup var ignoredStore: IgnoredStoreOptions
+    @OptionGroup var ignoredIndex: IgnoredIndexOptions
     @OptionGroup var directory: ModelDirectoryOption
     @Flag(help: "Hash every file even if an earlier check vouches for them.") var full = false
 
@@ -80,7 +84,9 @@ struct ModelTokenizeCommand: ParsableCommand {
         commandName: "tokenize", abstract: "Print token ids (no [CLS]/[SEP]) for a JSON array of texts.",
         shouldDisplay: false)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var log: LogOptions
+    @OptionGroup var ignoredStore: IgnoredStoreOptions
+    @OptionGroup var ignoredIndex: IgnoredIndexOptions
     @OptionGroup var directory: ModelDirectoryOption
     @Argument(help: "A file holding a JSON array of strings; - for stdin.") var file: String = "-"
 

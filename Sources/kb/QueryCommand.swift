@@ -13,7 +13,9 @@ struct QueryCommand: AsyncParsableCommand {
         abstract: "Find the runbook passages that answer a question, and print them with the prompt built from them.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var index: IndexOptions
     @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var ignoredBatching: IgnoredBatchOptions
 
     @Argument(help: "The question.")
     var question: String
@@ -48,7 +50,7 @@ struct QueryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = global.makeLogger()
-        let catalog = try global.openCatalog(logger: logger, create: false)
+        let catalog = try global.openCatalog(logger: logger, create: false, precision: index.indexPrecision)
         let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
         let engine = QueryEngine(catalog: catalog, embedder: client, logger: logger)
         let options = retrieval.queryOptions(k: k, minScore: minScore, pathPrefix: pathPrefix)

@@ -10,6 +10,8 @@ struct ReindexCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var batching: EmbeddingBatchOptions
+    @OptionGroup var ignoredIndex: IgnoredIndexOptions
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func validate() throws {
@@ -19,7 +21,7 @@ struct ReindexCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.makeLogger()
         let catalog = try global.openCatalog(logger: logger, create: false)
-        let client = try embedding.makeClient(for: nil, logger: logger)
+        let client = try embedding.makeClient(for: nil, logger: logger, batching: batching)
         let bar = ProgressBar()
         let summary = try await Reindexer(catalog: catalog, embedder: client, logger: logger).reindex { done, total in
             bar.update(done: done, total: total, detail: "chunks")

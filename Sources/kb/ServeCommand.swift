@@ -44,7 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var index: IndexOptions
     @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var batching: EmbeddingBatchOptions
 
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "host"))
     var host: String = "127.0.0.1"
@@ -158,13 +160,14 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.apiToken = try generatedWriteToken(environment, logger: logger)
         }
         let templates = try TemplateLibrary(directory: environment["KB_TEMPLATES"])
-        let catalog = try global.openCatalog(logger: logger, create: create)
+        let catalog = try global.openCatalog(logger: logger, create: create, precision: index.indexPrecision)
         // Two pools, so long answer streams never hold the threads that short embedding calls need.
         let embedPool = BlockingPool(name: "kb-embed", threads: blockingThreads, queueLimit: blockingQueue,
                                      advice: "start kb serve with more --blocking-threads or --blocking-queue")
         let answerPool = BlockingPool(name: "kb-answer", threads: maxAnswers, queueLimit: maxAnswers,
                                       advice: "start kb serve with more --max-answers")
-        let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger, pool: embedPool)
+        let embedder = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger, pool: embedPool,
+                                                batching: batching)
         try catalog.loadIndex()
         let chat = OllamaChatClient(host: OllamaConfiguration.normaliseHost(environment["OLLAMA_HOST"]),
                                     pool: answerPool)

@@ -7,10 +7,11 @@ struct StatsCommand: AsyncParsableCommand {
         commandName: "stats", abstract: "Show what the knowledge base holds and which embedder built it.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var index: IndexOptions
     @Flag(help: "Print as JSON.") var json = false
 
     func run() async throws {
-        let catalog = try global.openCatalog(logger: global.makeLogger(), create: false)
+        let catalog = try global.openCatalog(logger: global.makeLogger(), create: false, precision: index.indexPrecision)
         let stats = try catalog.store.stats()
         let precision = catalog.precision
         let indexBytes = stats.vectors * (stats.fingerprint?.dimension ?? 0) * precision.bytesPerComponent

@@ -34,6 +34,8 @@ struct SyncCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var embedding: EmbedderOptions
+    @OptionGroup var batching: EmbeddingBatchOptions
+    @OptionGroup var ignoredIndex: IgnoredIndexOptions
 
     @Argument(help: ArgumentHelp("The folder (or git working tree) to mirror.", valueName: "source"))
     var folder: String
@@ -75,7 +77,7 @@ struct SyncCommand: AsyncParsableCommand {
         let catalog = dryRun && !exists
             ? Catalog(store: try SQLiteStore(path: ":memory:"), logger: logger)
             : try global.openCatalog(logger: logger, create: true)
-        let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger)
+        let client = try embedding.makeClient(for: try catalog.store.fingerprint(), logger: logger, batching: batching)
         let options = ChunkerOptions(maxTokens: min(chunkTokens, client.contextTokens - 16),
                                      contextTokens: client.contextTokens)
         let syncer = Syncer(catalog: catalog, embedder: client, chunker: Chunker(options: options), logger: logger)
