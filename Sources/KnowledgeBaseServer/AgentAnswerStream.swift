@@ -35,7 +35,7 @@ enum AgentAnswerStream {
     }
 
     static func write(_ events: AsyncThrowingStream<AgentEvent, any Error>, question: String, mode: SearchMode,
-                      started: ContinuousClock.Instant, requestID: String, logger: Logger,
+                      meter: AnswerMeter, requestID: String, logger: Logger,
                       to writer: inout any ResponseBodyWriter) async throws {
         struct SourcesLine: Encodable { var type = "sources"; var sources: [AnswerStream.Source] }
         struct TokenLine: Encodable { var type = "token"; var text: String }
@@ -76,11 +76,13 @@ enum AgentAnswerStream {
                 }
             }
             let prepared = finished ?? PreparedAnswer(question: question, shown: shown, mode: mode)
-            let summary = prepared.summary(answer: answer, started: started, firstToken: firstToken)
+            let summary = prepared.summary(answer: answer, started: meter.started, firstToken: firstToken)
             try await writer.write(AnswerStream.line(Done(
                 sources: sources(prepared.query.results), citations: summary.citations,
                 invalid_citations: summary.invalidCitations, refused: prepared.refused, timings_ms: summary.timings)))
+            meter.finish(refused: prepared.refused)
         } catch {
+            meter.finish(error: error)
             let failure = APIError.streamFailure(error, requestID: requestID, logger: logger)
             let code = error is ChatError ? "upstream_error" : failure.code
             try await writer.write(AnswerStream.line(ErrorLine(error: .init(code: code, message: failure.message))))
@@ -89,7 +91,7 @@ enum AgentAnswerStream {
     }
 
     static func collect(_ events: AsyncThrowingStream<AgentEvent, any Error>, question: String, mode: SearchMode,
-                        started: ContinuousClock.Instant) async throws -> Answer {
+                        meter: AnswerMeter) async throws -> Answer {
         var answer = "", shown: [QueryHit] = [], calls: [AgentToolCall] = [], notes: [String] = []
         var finished: PreparedAnswer?
         var firstToken: ContinuousClock.Instant?
@@ -106,10 +108,15 @@ enum AgentAnswerStream {
                 }
             }
         } catch let error as ChatError {
+            meter.finish(error: error)
             throw APIError(.badGateway, code: "upstream_error", error.description)
+        } catch {
+            meter.finish(error: error)
+            throw error
         }
         let prepared = finished ?? PreparedAnswer(question: question, shown: shown, mode: mode)
-        let summary = prepared.summary(answer: answer, started: started, firstToken: firstToken)
+        meter.finish(refused: prepared.refused)
+        let summary = prepared.summary(answer: answer, started: meter.started, firstToken: firstToken)
         return Answer(question: question, answer: answer, sources: sources(prepared.query.results),
                       citations: summary.citations, invalid_citations: summary.invalidCitations,
                       refused: prepared.refused, tool_calls: calls, notes: notes, timings_ms: summary.timings)

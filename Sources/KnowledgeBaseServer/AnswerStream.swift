@@ -50,15 +50,16 @@ enum AnswerStream {
                     timings_ms: summary.timings)
     }
 
+    /// Writes the answer; `meter` records it once its last line is written (or it failed).
     static func write(_ prepared: PreparedAnswer, events: ChatEventCursor, requestID: String, logger: Logger,
-                      started: ContinuousClock.Instant, to writer: inout any ResponseBodyWriter) async throws {
+                      meter: AnswerMeter, to writer: inout any ResponseBodyWriter) async throws {
         struct SourcesLine: Encodable { var type = "sources"; var sources: [Source] }
         struct TokenLine: Encodable { var type = "token"; var text: String }
         struct ErrorLine: Encodable { var type = "error"; var error: Inner; struct Inner: Encodable { var code: String; var message: String } }
-        try await writer.write(line(SourcesLine(sources: sources(prepared))))
         var answer = ""
         var firstToken: ContinuousClock.Instant?
         do {
+            try await writer.write(line(SourcesLine(sources: sources(prepared))))
             while let event = try await events.next() {
                 switch event {
                 case .token(let text):
@@ -69,8 +70,10 @@ enum AnswerStream {
                     break
                 }
             }
-            try await writer.write(line(done(prepared, answer: answer, started: started, firstToken: firstToken)))
+            try await writer.write(line(done(prepared, answer: answer, started: meter.started, firstToken: firstToken)))
+            meter.finish(refused: prepared.refused)
         } catch {
+            meter.finish(error: error)
             let failure = APIError.streamFailure(error, requestID: requestID, logger: logger)
             let code = error is ChatError ? "upstream_error" : failure.code
             try await writer.write(line(ErrorLine(error: .init(code: code, message: failure.message))))
@@ -79,8 +82,7 @@ enum AnswerStream {
     }
 
     /// The whole answer as one object; a failure of the model throws (`ChatError.apiError` gives its status).
-    static func collect(_ prepared: PreparedAnswer, events: ChatEventCursor,
-                        started: ContinuousClock.Instant) async throws -> Answer {
+    static func collect(_ prepared: PreparedAnswer, events: ChatEventCursor, meter: AnswerMeter) async throws -> Answer {
         var answer = ""
         var firstToken: ContinuousClock.Instant?
         while let event = try await events.next() {
@@ -89,7 +91,8 @@ enum AnswerStream {
                 answer += text
             }
         }
-        let summary = done(prepared, answer: answer, started: started, firstToken: firstToken)
+        meter.finish(refused: prepared.refused)
+        let summary = done(prepared, answer: answer, started: meter.started, firstToken: firstToken)
         return Answer(question: prepared.query.question, answer: answer, sources: sources(prepared),
                       citations: summary.citations, invalid_citations: summary.invalid_citations,
                       refused: prepared.refused, timings_ms: summary.timings_ms)

@@ -16,7 +16,8 @@ struct ChatCompletionRoutes: Sendable {
         openAI.get("/v1/models") { request, _ in try await models(request) }
         openAI.restrict("/v1/models", to: [.get, .head])
         openAI.post("/v1/chat/completions") { request, context in
-            try await completions(request, requestID: context.requestID, channel: context.channel)
+            try await completions(request, requestID: context.requestID, channel: context.channel,
+                                  outcome: context.outcome)
         }
         openAI.restrict("/v1/chat/completions", to: [.post])
     }
@@ -49,7 +50,9 @@ struct ChatCompletionRoutes: Sendable {
     }
 
     /// - Parameter channel: the client's connection; the answer stops (and Ollama's request with it) when it closes.
-    func completions(_ request: Request, requestID: String, channel: (any Channel)? = nil) async throws -> Response {
+    /// - Parameter outcome: where a stream that fails after its 200 leaves the status its request is counted with.
+    func completions(_ request: Request, requestID: String, channel: (any Channel)? = nil,
+                     outcome: RequestOutcome? = nil) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(ChatCompletionRequest.self, from: request,
                                              limit: dependencies.configuration.maxChatBytes,
@@ -62,22 +65,33 @@ struct ChatCompletionRoutes: Sendable {
         let started = ContinuousClock.now
         let prepared: PreparedAnswer?
         let events: AsyncThrowingStream<ChatEvent, any Error>
+        let meter: AnswerMeter
         switch plan.mode {
         case .grounded(let model, let question, let history, let settings):
             let answer = try await GroundedAnswering(dependencies: dependencies)
                 .prepare(question, history: history, settings: settings, field: "kb.")
             prepared = answer
-            events = dependencies.answerEngine.stream(answer, model: model, options: plan.options)
+            meter = AnswerMeter(route: "/v1/chat/completions", kind: .grounded, stream: plan.stream, started: started,
+                                metrics: dependencies.metrics, outcome: outcome)
+            events = dependencies.answerEngine(metered: meter).stream(answer, model: model, options: plan.options)
         case .passthrough(let model, let messages):
             prepared = nil
-            events = dependencies.limitedChat.chat(model: model, messages: messages, options: plan.options)
+            meter = AnswerMeter(route: "/v1/chat/completions", kind: .passthrough, stream: plan.stream,
+                                started: started, metrics: dependencies.metrics, outcome: outcome)
+            events = MeteredChatClient(inner: dependencies.limitedChat, meter: meter)
+                .chat(model: model, messages: messages, options: plan.options)
         }
         let response = ChatCompletionResponse(model: plan.model, prepared: prepared, started: started)
         let cursor = ChatEventCursor(events.endingWhenClosed(channel))
-        // An unknown model or an unreachable Ollama fails here, as an HTTP error, before a 200 is sent.
-        try await cursor.peek()
-        guard plan.stream else {
-            return try jsonResponse(try await ChatCompletionStream.collect(response, events: cursor))
+        do {
+            // An unknown model or an unreachable Ollama fails here, as an HTTP error, before a 200 is sent.
+            try await cursor.peek()
+            guard plan.stream else {
+                return try jsonResponse(try await ChatCompletionStream.collect(response, events: cursor, meter: meter))
+            }
+        } catch {
+            meter.finish(error: error)
+            throw error
         }
         let includeUsage = plan.includeUsage
         return Response(status: .ok,
@@ -85,7 +99,7 @@ struct ChatCompletionRoutes: Sendable {
                         body: ResponseBody { writer in
                             try await ChatCompletionStream.write(response, events: cursor, includeUsage: includeUsage,
                                                                  requestID: requestID, logger: dependencies.logger,
-                                                                 to: &writer)
+                                                                 meter: meter, to: &writer)
                         })
     }
 }

@@ -12,13 +12,13 @@ import Logging
 /// `data: {"error":{…}}` event, which OpenAI's SDKs raise as `APIError`.
 enum ChatCompletionStream {
     static func write(_ response: ChatCompletionResponse, events: ChatEventCursor, includeUsage: Bool,
-                      requestID: String, logger: Logger,
+                      requestID: String, logger: Logger, meter: AnswerMeter,
                       to writer: inout any ResponseBodyWriter) async throws {
-        try await writer.write(event(response.chunk(.init(role: "assistant", content: ""))))
         var answer = ""
         var firstToken: ContinuousClock.Instant?
         var stats: ChatStats?
         do {
+            try await writer.write(event(response.chunk(.init(role: "assistant", content: ""))))
             while let event = try await events.next() {
                 switch event {
                 case .token(let text):
@@ -35,7 +35,9 @@ enum ChatCompletionStream {
                                                         info: info)))
             if includeUsage { try await writer.write(event(response.usageChunk(stats))) }
             try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            meter.finish(refused: response.prepared?.refused ?? false)
         } catch {
+            meter.finish(error: error)
             let failure = APIError.streamFailure(error, requestID: requestID, logger: logger)
             var data = OpenAIError.from(failure, requestID: requestID).body
             data.insert(contentsOf: Data("data: ".utf8), at: 0)
@@ -46,7 +48,7 @@ enum ChatCompletionStream {
     }
 
     /// The whole answer as one `chat.completion`; a failure of the model throws (and becomes a 502 or 503).
-    static func collect(_ response: ChatCompletionResponse, events: ChatEventCursor) async throws
+    static func collect(_ response: ChatCompletionResponse, events: ChatEventCursor, meter: AnswerMeter) async throws
         -> ChatCompletionResponse.Body
     {
         var answer = ""
@@ -61,6 +63,7 @@ enum ChatCompletionStream {
                 stats = done
             }
         }
+        meter.finish(refused: response.prepared?.refused ?? false)
         return response.completion(answer: answer, stats: stats, firstToken: firstToken)
     }
 

@@ -8,6 +8,8 @@ public struct KBRequestContext: RequestContext {
     public var requestID: String
     /// The client's connection: a streamed answer ends, and its upstream request is cancelled, when it closes.
     public var channel: (any Channel)?
+    /// How an answer ended when that is not the response's status (a stream that failed after its 200).
+    var outcome = RequestOutcome()
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

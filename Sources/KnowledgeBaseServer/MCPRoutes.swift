@@ -19,8 +19,10 @@ struct MCPRoutes: Sendable {
         router.restrict("/mcp", to: [.post])
     }
 
-    var mcpServer: RunbookMCPServer {
-        let answerEngine = dependencies.configuration.offersAskTool ? dependencies.answerEngine : nil
+    /// - Parameter meter: measures the answer of an `ask_runbooks` call.
+    func mcpServer(meter: AnswerMeter? = nil) -> RunbookMCPServer {
+        let engine = meter.map { dependencies.answerEngine(metered: $0) } ?? dependencies.answerEngine
+        let answerEngine = dependencies.configuration.offersAskTool ? engine : nil
         return RunbookMCPServer(tools: RunbookTools(queryEngine: dependencies.queryEngine, answerEngine: answerEngine),
                                 logger: dependencies.logger)
     }
@@ -45,11 +47,20 @@ struct MCPRoutes: Sendable {
         } else {
             let transport = StatelessHTTPServerTransport(validationPipeline: validationPipeline,
                                                          logger: dependencies.logger)
-            let server = await mcpServer.makeServer()
+            // An ask_runbooks call is an answer like /v1/ask's (not streamed), measured the same way. A tool error is
+            // still HTTP 200 (a JSON-RPC result), so the request keeps its status: `outcome` is not passed.
+            let meter = Self.callsAskTool(Data(buffer: body)) && dependencies.configuration.offersAskTool
+                ? AnswerMeter(route: "/mcp", kind: .grounded, stream: false, metrics: dependencies.metrics, outcome: nil)
+                : nil
+            let server = await mcpServer(meter: meter).makeServer()
             try await server.start(transport: transport)
             reply = await transport.handleRequest(MCP.HTTPRequest(method: "POST", headers: headers,
                                                                   body: Data(buffer: body), path: "/mcp"))
             await server.stop()
+            if let meter {
+                let (isError, refused) = Self.toolResult(reply.bodyData ?? Data())
+                meter.finish(refused: refused, error: isError ? meter.chatFailure ?? MCPToolError() : nil)
+            }
         }
         var fields = HTTPFields()
         for (name, value) in reply.headers {
@@ -74,11 +85,41 @@ struct MCPRoutes: Sendable {
         return (try? JSONDecoder().decode(Probe.self, from: body))?.invalid ?? false
     }
 
+    /// Whether `body` is one JSON-RPC request calling `ask_runbooks`.
+    static func callsAskTool(_ body: Data) -> Bool {
+        struct Probe: Decodable {
+            struct Params: Decodable { var name: String? }
+            var method: String?
+            var params: Params?
+        }
+        guard let probe = try? JSONDecoder().decode(Probe.self, from: body) else { return false }
+        return probe.method == "tools/call" && probe.params?.name == RunbookTools.askToolName
+    }
+
+    /// Whether a `tools/call` reply is a tool error, and whether its answer was a refusal.
+    static func toolResult(_ reply: Data) -> (isError: Bool, refused: Bool) {
+        struct Probe: Decodable {
+            struct Result: Decodable {
+                struct Structured: Decodable { var refused: Bool? }
+                var isError: Bool?
+                var structuredContent: Structured?
+            }
+            var result: Result?
+        }
+        guard let probe = try? JSONDecoder().decode(Probe.self, from: reply), let result = probe.result else {
+            return (true, false)
+        }
+        return (result.isError ?? false, result.structuredContent?.refused ?? false)
+    }
+
     var validationPipeline: any HTTPRequestValidationPipeline {
         StandardValidationPipeline(validators: [
             AcceptHeaderValidator(mode: .jsonOnly), ContentTypeValidator(), ProtocolVersionValidator(),
         ])
     }
+
+    /// An `ask_runbooks` call answered with a tool error that no chat failure explains.
+    struct MCPToolError: Error {}
 
     static func tooLarge(_ limit: Int) -> APIError {
         APIError(.contentTooLarge, code: "body_too_large", "the MCP message is larger than \(limit) bytes "

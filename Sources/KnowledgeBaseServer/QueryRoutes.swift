@@ -36,7 +36,7 @@ struct QueryRoutes: Sendable {
         router.post("/v1/query") { request, _ in try await query(request) }
         router.restrict("/v1/query", to: [.post])
         router.post("/v1/ask") { request, context in
-            try await ask(request, requestID: context.requestID, channel: context.channel)
+            try await ask(request, requestID: context.requestID, channel: context.channel, outcome: context.outcome)
         }
         router.restrict("/v1/ask", to: [.post])
     }
@@ -62,7 +62,9 @@ struct QueryRoutes: Sendable {
     }
 
     /// - Parameter channel: the client's connection; the answer stops (and Ollama's request with it) when it closes.
-    func ask(_ request: Request, requestID: String, channel: (any Channel)? = nil) async throws -> Response {
+    /// - Parameter outcome: where a stream that fails after its 200 leaves the status its request is counted with.
+    func ask(_ request: Request, requestID: String, channel: (any Channel)? = nil,
+             outcome: RequestOutcome? = nil) async throws -> Response {
         try dependencies.authenticator.requireRead(request)
         let body = try await JSONBody.decode(AskRequest.self, from: request, limit: dependencies.configuration.maxQueryBytes,
                                              fields: ["question", "k", "model", "stream", "history", "template", "mode",
@@ -84,49 +86,62 @@ struct QueryRoutes: Sendable {
                                          refusal: body.refusal, where: body.where)
         // Retrieval errors (empty knowledge base, embedder down) become a plain error response, before streaming.
         let answering = GroundedAnswering(dependencies: dependencies)
+        let stream = body.stream ?? true
         if body.agent == true {
-            return try await agentAnswer(body, options: try answering.options(settings), history: history,
-                                         started: started, requestID: requestID, channel: channel)
+            let options = try answering.options(settings)
+            let meter = AnswerMeter(route: "/v1/ask", kind: .agent, stream: stream, started: started,
+                                    metrics: dependencies.metrics, outcome: outcome)
+            return try await agentAnswer(body, options: options, history: history, meter: meter,
+                                         requestID: requestID, channel: channel)
         }
         let prepared = try await answering.prepare(body.question, history: history, settings: settings)
-        let engine = dependencies.answerEngine
-        let events = ChatEventCursor(engine.stream(prepared, model: body.model).endingWhenClosed(channel))
-        // An unknown model or an unreachable Ollama fails here, with its HTTP status, before a 200 is sent.
-        try await events.peek()
-        if body.stream ?? true {
-            return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
-                            body: ResponseBody { writer in
-                                try await AnswerStream.write(prepared, events: events, requestID: requestID,
-                                                             logger: dependencies.logger, started: started, to: &writer)
-                            })
+        // Counted from here: the question was valid and its sources found (failures before are only requests).
+        let meter = AnswerMeter(route: "/v1/ask", kind: .grounded, stream: stream, started: started,
+                                metrics: dependencies.metrics, outcome: outcome)
+        do {
+            let engine = dependencies.answerEngine(metered: meter)
+            let events = ChatEventCursor(engine.stream(prepared, model: body.model).endingWhenClosed(channel))
+            // An unknown model or an unreachable Ollama fails here, with its HTTP status, before a 200 is sent.
+            try await events.peek()
+            if stream {
+                return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
+                                body: ResponseBody { writer in
+                                    try await AnswerStream.write(prepared, events: events, requestID: requestID,
+                                                                 logger: dependencies.logger, meter: meter,
+                                                                 to: &writer)
+                                })
+            }
+            return try jsonResponse(try await AnswerStream.collect(prepared, events: events, meter: meter))
+        } catch {
+            meter.finish(error: error)
+            throw error
         }
-        return try jsonResponse(try await AnswerStream.collect(prepared, events: events, started: started))
     }
 }
 
 extension QueryRoutes {
     /// `/v1/ask` with `"agent": true`: the chat model calls the runbook tools itself before it answers.
-    func agentAnswer(_ body: AskRequest, options: QueryOptions, history: [ChatMessage],
-                     started: ContinuousClock.Instant, requestID: String, channel: (any Channel)?) async throws -> Response {
+    func agentAnswer(_ body: AskRequest, options: QueryOptions, history: [ChatMessage], meter: AnswerMeter,
+                     requestID: String, channel: (any Channel)?) async throws -> Response {
         if let template = body.template, template != "answer" {
             throw APIError.badRequest("field \"template\" cannot be used with \"agent\": the agent has its own "
                 + "instructions")
         }
-        let engine = dependencies.answerEngine
-        let agent = RunbookAgent(answerEngine: engine, chat: dependencies.limitedToolChat, model: body.model,
+        let agent = RunbookAgent(answerEngine: dependencies.answerEngine(metered: meter),
+                                 chat: dependencies.limitedToolChat(metered: meter), model: body.model,
                                  options: options)
         let question = body.question.trimmingCharacters(in: .whitespacesAndNewlines)
         let events = agent.run(question, history: history).endingWhenClosed(channel)
-        if body.stream ?? true {
+        if meter.stream {
             return Response(status: .ok, headers: [.contentType: "application/x-ndjson"],
                             body: ResponseBody { writer in
                                 try await AgentAnswerStream.write(events, question: question, mode: options.mode,
-                                                                  started: started, requestID: requestID,
+                                                                  meter: meter, requestID: requestID,
                                                                   logger: dependencies.logger, to: &writer)
                             })
         }
         return try jsonResponse(try await AgentAnswerStream.collect(events, question: question, mode: options.mode,
-                                                                     started: started))
+                                                                     meter: meter))
     }
 }
 

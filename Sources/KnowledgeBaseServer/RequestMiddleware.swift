@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import KnowledgeBase
 import Logging
+import Synchronization
 
 extension HTTPField.Name {
     static let requestID = Self("X-Request-Id")!
@@ -35,15 +36,33 @@ struct RequestMiddleware: RouterMiddleware {
             response = try apiError.response(from: request, context: context)
         }
         response.headers[.requestID] = context.requestID
-        let elapsed = started.duration(to: .now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let route = context.endpointPath ?? "unmatched"
-        metrics.recordRequest(route: route, method: request.method.rawValue, status: response.status.code, seconds: seconds)
-        logger.info("request", metadata: [
-            "http.method": "\(request.method.rawValue)", "http.route": "\(route)",
-            "http.status": "\(response.status.code)", "duration_ms": "\(String(format: "%.2f", seconds * 1000))",
-            "request.id": "\(context.requestID)",
-        ])
+        let route = context.endpointPath ?? "unmatched", method = request.method.rawValue
+        let requestID = context.requestID, outcome = context.outcome, responseStatus = response.status.code
+        let count: @Sendable () -> Void = { [metrics, logger] in
+            let seconds = AnswerMeter.seconds(started.duration(to: .now))
+            // An answer that failed after its 200 counts as its failure's status (see `AnswerMeter`).
+            let status = outcome.status ?? responseStatus
+            metrics.recordRequest(route: route, method: method, status: status, seconds: seconds)
+            logger.info("request", metadata: [
+                "http.method": "\(method)", "http.route": "\(route)", "http.status": "\(status)",
+                "duration_ms": "\(String(format: "%.2f", seconds * 1000))", "request.id": "\(requestID)",
+            ])
+        }
+        guard response.body.contentLength == nil else {
+            count()
+            return response
+        }
+        // A streamed body: counted when it ends, not when the handler returns its head.
+        let body = response.body
+        response.body = ResponseBody { writer in
+            let once = Once(count)
+            do {
+                try await body.write(RecordingBodyWriter(inner: writer, onEnd: once.run))
+            } catch {
+                once.run()
+                throw error
+            }
+        }
         return response
     }
 
@@ -57,6 +76,15 @@ struct RequestMiddleware: RouterMiddleware {
     static func generateID() -> String {
         (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
+}
+
+/// Runs a closure the first time it is asked to.
+final class Once: Sendable {
+    private let action: Mutex<(@Sendable () -> Void)?>
+
+    init(_ action: @escaping @Sendable () -> Void) { self.action = Mutex(action) }
+
+    func run() { action.withLock { action in defer { action = nil }; return action }?() }
 }
 
 /// Bearer-token checks (RFC 6750), compared in constant time.

@@ -40,11 +40,20 @@ public struct ServerDependencies: Sendable {
     var answerEngine: AnswerEngine {
         AnswerEngine(queryEngine: queryEngine, chat: limitedChat, chatModel: configuration.chatModel)
     }
+    /// `answerEngine` telling `meter` about the model's tokens and counters.
+    func answerEngine(metered meter: AnswerMeter) -> AnswerEngine {
+        AnswerEngine(queryEngine: queryEngine, chat: MeteredChatClient(inner: limitedChat, meter: meter),
+                     chatModel: configuration.chatModel)
+    }
     /// `chat` within the configured answer limits: every answer the server streams goes through it.
     var limitedChat: any ChatClient { LimitedChatClient(chat, limits: configuration.answerLimits) }
     /// The tool-calling side of `limitedChat`, when `chat` can call tools.
     var limitedToolChat: (any ToolChatClient)? {
         (chat as? any ToolChatClient).map { LimitedToolChatClient($0, limits: configuration.answerLimits) }
+    }
+    /// `limitedToolChat` telling `meter` about the model's tokens and counters.
+    func limitedToolChat(metered meter: AnswerMeter) -> (any ToolChatClient)? {
+        limitedToolChat.map { MeteredToolChatClient(inner: $0, meter: meter) }
     }
     var ingester: Ingester { Ingester(catalog: catalog, embedder: embedder, chunker: chunker, logger: logger) }
     var authenticator: Authenticator {

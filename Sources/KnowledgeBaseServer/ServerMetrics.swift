@@ -29,20 +29,33 @@ public final class ServerMetrics: Sendable {
         var search = Histogram(buckets: ServerMetrics.searchBuckets)
         var embed = Histogram(buckets: ServerMetrics.requestBuckets)
         var documents: [String: Int] = [:]  // by write status
+        // Answer metrics, keyed by their rendered label set (`route="/v1/ask",answer="grounded",…`).
+        var answerDuration: [String: Histogram] = [:]
+        var firstToken: [String: Histogram] = [:]
+        var refusals: [String: Int] = [:]
+        var tokens: [String: Int] = [:]
     }
 
     static let requestBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    /// Whole answers: a streamed answer from a local model takes seconds to minutes.
+    static let answerBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300]
     static let searchBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]
 
     private let state = Mutex(State())
+    /// Told of each request and answer recorded, after it is on `/metrics` (for tests to wait on).
+    private let onRecord: (@Sendable (_ what: String) -> Void)?
 
-    public init() {}
+    public init() { onRecord = nil }
+
+    /// - Parameter onRecord: gets `"request <route>"` or `"answer <route>"` for each one recorded.
+    init(onRecord: @escaping @Sendable (_ what: String) -> Void) { self.onRecord = onRecord }
 
     func recordRequest(route: String, method: String, status: Int, seconds: Double) {
         state.withLock { state in
             state.requests["\(route)\u{0}\(method)\u{0}\(status)", default: 0] += 1
             state.latency[route, default: Histogram(buckets: Self.requestBuckets)].observe(seconds)
         }
+        onRecord?("request \(route)")
     }
 
     func recordQuery(embedSeconds: Double, searchSeconds: Double) {
@@ -50,6 +63,26 @@ public final class ServerMetrics: Sendable {
             state.embed.observe(embedSeconds)
             state.search.observe(searchSeconds)
         }
+    }
+
+    /// One answer, once it ended (its last byte written, or its failure or hang-up); see `AnswerMeter`.
+    func recordAnswer(_ answer: AnswerMeter.Record) {
+        let base = "route=\"\(escape(answer.route))\",answer=\"\(answer.kind.rawValue)\""
+        let streamed = base + ",stream=\"\(answer.stream)\""
+        state.withLock { state in
+            state.answerDuration[streamed + ",outcome=\"\(answer.outcome.rawValue)\"",
+                                 default: Histogram(buckets: Self.answerBuckets)].observe(answer.seconds)
+            if let firstToken = answer.firstTokenSeconds {
+                state.firstToken[streamed, default: Histogram(buckets: Self.answerBuckets)].observe(firstToken)
+            }
+            if answer.outcome == .refused { state.refusals[base, default: 0] += 1 }
+            for (kind, counts) in [("prompt", answer.promptTokens), ("generated", answer.generatedTokens)] {
+                for (countedBy, count) in [("ollama", counts.ollama), ("kb", counts.kb)] where count > 0 {
+                    state.tokens[base + ",kind=\"\(kind)\",counted_by=\"\(countedBy)\"", default: 0] += count
+                }
+            }
+        }
+        onRecord?("answer \(answer.route)")
     }
 
     func recordDocument(status: String) {
@@ -66,7 +99,8 @@ public final class ServerMetrics: Sendable {
             let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
             out += "kb_http_requests_total{route=\"\(escape(parts[0]))\",method=\"\(parts[1])\",status=\"\(parts[2])\"} \(count)\n"
         }
-        out += "# HELP kb_http_request_duration_seconds Time to the response head, by route.\n"
+        out += "# HELP kb_http_request_duration_seconds Time until the response was written (a streamed answer's "
+            + "last byte, failure or hang-up), by route.\n"
         out += "# TYPE kb_http_request_duration_seconds histogram\n"
         for (route, histogram) in state.latency.sorted(by: { $0.key < $1.key }) {
             out += render("kb_http_request_duration_seconds", histogram, labels: "route=\"\(escape(route))\"")
@@ -81,6 +115,33 @@ public final class ServerMetrics: Sendable {
         out += "# TYPE kb_documents_written_total counter\n"
         for (status, count) in state.documents.sorted(by: { $0.key < $1.key }) {
             out += "kb_documents_written_total{status=\"\(status)\"} \(count)\n"
+        }
+        out += "# HELP kb_answer_duration_seconds Whole answers, from the request to the stream's last byte (or its "
+            + "failure or the client's hang-up), by route, kind (grounded, agent, passthrough), stream and outcome "
+            + "(ok, refused, upstream_error, cap, cancelled, busy, error).\n"
+        out += "# TYPE kb_answer_duration_seconds histogram\n"
+        for (labels, histogram) in state.answerDuration.sorted(by: { $0.key < $1.key }) {
+            out += render("kb_answer_duration_seconds", histogram, labels: labels)
+        }
+        out += "# HELP kb_answer_first_token_seconds From the request to the model's first token (refusals, which "
+            + "call no model, are left out), by route, kind and stream.\n"
+        out += "# TYPE kb_answer_first_token_seconds histogram\n"
+        for (labels, histogram) in state.firstToken.sorted(by: { $0.key < $1.key }) {
+            out += render("kb_answer_first_token_seconds", histogram, labels: labels)
+        }
+        out += "# HELP kb_answers_refused_total Questions refused because the runbooks do not cover them, by route "
+            + "and kind.\n"
+        out += "# TYPE kb_answers_refused_total counter\n"
+        for (labels, count) in state.refusals.sorted(by: { $0.key < $1.key }) {
+            out += "kb_answers_refused_total{\(labels)} \(count)\n"
+        }
+        out += "# HELP kb_answer_tokens_total Chat-model tokens of answers, by route, kind, kind of token (prompt, "
+            + "generated) and who counted them: counted_by=\"ollama\" is what Ollama reported in its last line "
+            + "(prompt_eval_count, eval_count); counted_by=\"kb\" counts the streamed pieces of a turn for which Ollama "
+            + "reported none (a stream cut off, a backend that sends no counts); prompt tokens are only ever Ollama's.\n"
+        out += "# TYPE kb_answer_tokens_total counter\n"
+        for (labels, count) in state.tokens.sorted(by: { $0.key < $1.key }) {
+            out += "kb_answer_tokens_total{\(labels)} \(count)\n"
         }
         for metric in extra {
             out += "# HELP \(metric.name) \(metric.help)\n# TYPE \(metric.name) \(metric.type)\n"

@@ -17,6 +17,9 @@ public struct RunbookTools: Sendable {
         self.baseOptions = baseOptions
     }
 
+    /// The name of the tool that answers with the chat model (`ask_runbooks`), for callers that measure answers.
+    public static var askToolName: String { ask.name }
+
     /// The tools offered, in the order a model should consider them.
     public var definitions: [ToolDefinition] {
         [Self.search, Self.get, Self.list] + (answerEngine == nil ? [] : [Self.ask])

@@ -22,6 +22,7 @@ extension OpenAPIDocument {
             "/metrics": {
               "get": {
                 "operationId": "metrics", "tags": ["operations"], "summary": "Prometheus text exposition.",
+                "description": "HTTP requests (kb_http_requests_total, kb_http_request_duration_seconds: a streamed answer until its last byte; one that failed after its 200 counts with the failure's status, 502 or 503, and a client hang-up as 499), answers (kb_answer_duration_seconds by route, answer, stream and outcome ok|refused|upstream_error|cap|cancelled|busy|error; kb_answer_first_token_seconds; kb_answers_refused_total; kb_answer_tokens_total by kind prompt|generated and counted_by ollama|kb), queries, documents and the index.",
                 "responses": {
                   "200": {"description": "Metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}},
                   "401": {"$ref": "#/components/responses/Unauthorized"}, "403": {"$ref": "#/components/responses/Forbidden"}
