@@ -5,6 +5,7 @@
 
 For each build, with `wrk` (Debian package `wrk`), each row measured for --duration seconds after a short warm-up:
 
+- `echo 20 KB`: the same with a 20 KB body, the size of a /v1/query answer here;
 - `echo`: `kb bench echo` of the first build, Hummingbird alone sending a 2 KB JSON body back (the ceiling on this
   machine), measured first and last; shares are of the mean of the two;
 - `hybrid` and `vector`: `kb serve` on the eval corpus (1,955 chunks) with the hash embedder, the dev questions in
@@ -115,10 +116,11 @@ def run(kbs, labels, corpus, questions, connections=16, builtin_connections=8, d
         log(f"{route:15} {label:30} {figures['requests_per_second']:9.0f} req/s  p50 {figures['p50_ms']:.2f} ms  "
             f"p99 {figures['p99_ms']:.2f} ms")
 
-    def echo_row(when):
+    def echo_row(when, size=2048):
         process, url = echo(kbs[0], env)
         try:
-            measure("echo", when, url + "/echo", "Scripts/wrk-echo.lua", connections, {})
+            measure("echo" if size == 2048 else f"echo {size // 1024} KB", when, url + "/echo",
+                    "Scripts/wrk-echo.lua", connections, {"KB_WRK_ECHO_BYTES": str(size)})
         finally:
             stop(process)
 
@@ -154,6 +156,8 @@ def run(kbs, labels, corpus, questions, connections=16, builtin_connections=8, d
                 finally:
                     stop(process)
         echo_row("last")
+        # For scale: a /v1/query answer on this corpus is about 20 KB (the prompt holds the passages' text again).
+        echo_row("last", size=20 * 1024)
     echoes = [row["requests_per_second"] for row in rows if row["route"] == "echo"]
     return {"rows": rows, "echo_requests_per_second": sum(echoes) / len(echoes), "duration_s": duration,
             "load_average_end": os.getloadavg()[0]}
@@ -171,7 +175,8 @@ def table(report):
         lines.append(f"| {row['route']} | {row['build']} | {row['connections']} | {row['requests_per_second']:,.0f} | "
                      f"{row['p50_ms']:.2f} ms | {row['p99_ms']:.2f} ms | {share:.1f} % |")
     lines += ["", "echo: `kb bench echo` (Hummingbird alone, a 2 KB JSON body sent back), measured first and last; "
-              "shares are of the mean of the two.", ""]
+              "shares are of the mean of the two. echo 20 KB: the same with a body the size of a /v1/query answer on "
+              "this corpus (the results, and the prompt that holds their text again).", ""]
     return lines
 
 

@@ -82,4 +82,13 @@ struct DuplicateCollapseTests {
         #expect(digest("ab") != digest("a b"))
         #expect(digest("Redémarrez le job") == digest("Rede\u{301}marrez  le job"), "composed or not, one text")
     }
+
+    @Test func theLastHeadingIsThePathsLastPartLowerCased() {
+        #expect(DuplicateCollapse.lastHeading("KubeJobFailed › Mitigation") == "mitigation")
+        #expect(DuplicateCollapse.lastHeading("A › B ›  Steps To Fix ") == "steps to fix")
+        #expect(DuplicateCollapse.lastHeading("Only") == "only")
+        #expect(DuplicateCollapse.lastHeading("a›b") == "a›b", "the separator has spaces around it")
+        #expect(DuplicateCollapse.lastHeading("Runbook › Über\tdie Lösung") == "über\tdie lösung")
+        #expect(DuplicateCollapse.lastHeading(" › ") == "")
+    }
 }
