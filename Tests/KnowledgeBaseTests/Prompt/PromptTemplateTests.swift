@@ -81,4 +81,41 @@ struct PromptTemplateTests {
             try TemplateLibrary().template(named: "haiku")
         } throws: { "\($0)".contains("answer, diagnose, next-steps, summarize") }
     }
+
+    @Test(arguments: ["answer", "diagnose", "next-steps", "summarize"])
+    func theDirectRenderingOfABuiltinIsMustachesToTheByte(name: String) throws {
+        let template = PromptTemplate.builtin(name)
+        #expect(template.direct != nil, "every built-in has the direct shape")
+        let sources = [
+            PromptSource(number: 1, path: "runbooks/disk.md", heading: "Disk full › Mitigation",
+                         text: "Run `df -h`.\r\nThen {{not a tag}} <b>&amp;</b> \"quoted\"."),
+            PromptSource(number: 12, path: "r/ünïcode.md", heading: "", text: "日本語\n\n  indented\n"),
+            PromptSource(number: 3, path: "p.md", heading: "H", text: ""),
+        ]
+        for question in ["why is the disk full?", "a \"quoted\" {{question}} & <tag>\nsecond line", ""] {
+            for count in [0, 1, 3] {
+                let chosen = Array(sources.prefix(count))
+                #expect(template.direct!.render(question: question, sources: chosen)
+                            == template.mustache(question: question, sources: chosen, scores: [:], lines: [:]),
+                        "\(name), \(count) sources, question \(question.debugDescription)")
+            }
+        }
+    }
+
+    @Test func aTemplateOfAnotherShapeIsRenderedByMustache() throws {
+        let scored = try PromptTemplate(name: "scored", text: """
+            {{#sources}}
+            [{{number}}] {{label}} ({{score}})
+            {{text}}
+
+            {{/sources}}
+            {{question}}
+            """, origin: "scored.mustache")
+        #expect(scored.direct == nil)
+        #expect(scored.render(question: "q", sources: [PromptSource(number: 1, path: "a.md", heading: "", text: "t")],
+                              scores: [1: 0.5]).contains("[1] a.md (0.500)"))
+        // The built-ins' shape with one more tag in its text is not taken for it either.
+        let extra = BuiltinTemplates.answer.replacingOccurrences(of: "Answer:", with: "Answer ({{path}}):")
+        #expect(try PromptTemplate(name: "x", text: extra, origin: "x").direct == nil)
+    }
 }
