@@ -83,20 +83,12 @@ enum DuplicateCollapse {
         return groups
     }
 
+    private static let headingSeparator = Array(" › ".utf8)
+
     /// The last part of a heading path ("Runbook › Mitigation" → "mitigation"), lower-cased.
     static func lastHeading(_ heading: String) -> String {
-        // " › " is ASCII space, U+203A (E2 80 BA), space: found on the bytes, from the end.
-        let bytes = heading.utf8
-        var start = bytes.startIndex
-        var index = bytes.endIndex
-        while index > bytes.startIndex {
-            index = bytes.index(before: index)
-            if bytes[index] == 0xBA, bytes[..<index].suffix(3).elementsEqual([0x20, 0xE2, 0x80]),
-               bytes.index(after: index) < bytes.endIndex, bytes[bytes.index(after: index)] == 0x20 {
-                start = bytes.index(index, offsetBy: 2)
-                break
-            }
-        }
+        let start = heading[...].lastIndex(ofUTF8: headingSeparator)
+            .map { heading.utf8.index($0, offsetBy: headingSeparator.count) } ?? heading.startIndex
         var last = heading[start...]
         if last.utf8.allSatisfy({ $0 < 0x80 && $0 != 0x09 }) {
             while last.utf8.first == 0x20 { last = last.dropFirst() }

@@ -107,8 +107,8 @@ struct DocumentNames {
         let end = bytes[start...].lastIndex(of: UInt8(ascii: ".")) ?? bytes.endIndex
         if !identifiers.isEmpty, identifiers.contains(path[start..<end].lowercased()) { return true }
         var title = heading[...]
-        if let separator = Self.firstIndex(of: Self.pathSeparator, in: title) { title = title[..<separator] }
-        if let bracket = Self.firstIndex(of: Self.bracket, in: title) { title = title[..<bracket] }
+        if let separator = title.firstIndex(ofUTF8: Self.pathSeparator) { title = title[..<separator] }
+        if let bracket = title.firstIndex(ofUTF8: Self.bracket) { title = title[..<bracket] }
         while title.first?.isWhitespace == true { title = title.dropFirst() }
         while title.last?.isWhitespace == true { title = title.dropLast() }
         guard !title.isEmpty else { return false }
@@ -132,18 +132,6 @@ struct DocumentNames {
 
     private static let pathSeparator = Array(" › ".utf8)
     private static let bracket = Array(" [".utf8)
-
-    /// Where `pattern` (UTF-8 bytes beginning and ending with ASCII) first starts in `text`.
-    private static func firstIndex(of pattern: [UInt8], in text: Substring) -> String.Index? {
-        let bytes = text.utf8
-        guard let first = pattern.first else { return nil }
-        var index = bytes.startIndex
-        while let found = bytes[index...].firstIndex(of: first) {
-            if bytes[found...].starts(with: pattern) { return found }
-            index = bytes.index(after: found)
-        }
-        return nil
-    }
 
     // "etcdMembersDown", "CPUThrottlingHigh": a capital after the first letter that follows or precedes a
     // lower-case letter (plain capitalised words such as "Redis" do not count).

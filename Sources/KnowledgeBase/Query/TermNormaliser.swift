@@ -129,31 +129,35 @@ enum TermNormaliser {
         var bytes = Array(word.utf8)
         // Letters are counted as characters for the 3-letter floor; other scripts keep the String path's result.
         guard bytes.allSatisfy({ $0 < 0x80 }) else { return stemUnicode(word) }
-        for suffix in suffixes where bytes.count - suffix.count >= 3 && bytes.suffix(suffix.count).elementsEqual(suffix) {
-            bytes.removeLast(suffix.count)
-            if suffix == Array("ies".utf8) || suffix == Array("ied".utf8) { bytes.append(UInt8(ascii: "y")) }
+        for (suffix, bytesOfSuffix) in zip(suffixes, suffixBytes)
+        where bytes.count - bytesOfSuffix.count >= 3 && bytes.suffix(bytesOfSuffix.count).elementsEqual(bytesOfSuffix) {
+            bytes.removeLast(bytesOfSuffix.count)
+            if suffix == "ies" || suffix == "ied" { bytes.append(UInt8(ascii: "y")) }
             break
         }
         // "stopped" → "stopp" → "stop": a doubled final consonant left by -ed/-ing.
-        if bytes.count >= 4, let last = bytes.last, bytes[bytes.count - 2] == last,
-           !Array("aeiouls".utf8).contains(last) {
+        if bytes.count >= 4, let last = bytes.last, bytes[bytes.count - 2] == last, !keptDoubles.utf8.contains(last) {
             bytes.removeLast()
         }
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Suffixes `stem` cuts, the first that fits; a final letter doubled before them is undone unless it is one of
+    /// `keptDoubles`.
     private static let suffixes = ["ations", "ation", "ings", "ing", "ers", "er", "ies", "ied", "ed", "es", "ly", "s",
-                                   "e"].map { Array($0.utf8) }
+                                   "e"]
+    private static let suffixBytes = suffixes.map { Array($0.utf8) }
+    private static let keptDoubles = "aeiouls"
 
     private static func stemUnicode(_ word: String) -> String {
         var stem = word
-        for suffix in ["ations", "ation", "ings", "ing", "ers", "er", "ies", "ied", "ed", "es", "ly", "s", "e"] {
+        for suffix in suffixes {
             guard stem.count - suffix.count >= 3, stem.hasSuffix(suffix) else { continue }
             stem.removeLast(suffix.count)
             if suffix == "ies" || suffix == "ied" { stem += "y" }
             break
         }
-        if stem.count >= 4, let last = stem.last, stem.dropLast().last == last, !"aeiouls".contains(last) {
+        if stem.count >= 4, let last = stem.last, stem.dropLast().last == last, !keptDoubles.contains(last) {
             stem.removeLast()
         }
         return stem

@@ -139,12 +139,6 @@ extension KnowledgeStore {
         try queryTerms(question, countLimit: StoreLimits.keywordPostingBudget + 1)
     }
 
-    /// `queryTerms(question)`, with chunk counts taken from `counts` (e.g. a `TermCountCache`) instead of the
-    /// full-text index each time.
-    public func queryTerms(_ question: String, counting counts: ([String], Int) throws -> [Int]) throws -> [QueryTerm] {
-        try queryTerms(question, countLimit: StoreLimits.keywordPostingBudget + 1, counting: counts)
-    }
-
     /// The searchable terms of `question`, each with the chunks containing it counted up to `countLimit`.
     ///
     /// A question of more than `StoreLimits.countedQueryTerms` distinct terms has every term probed with a count
@@ -156,8 +150,10 @@ extension KnowledgeStore {
         try queryTerms(question, countLimit: countLimit, counting: termCounts)
     }
 
-    func queryTerms(_ question: String, countLimit: Int, counting termCounts: ([String], Int) throws -> [Int]) throws
-        -> [QueryTerm]
+    /// The same, with chunk counts taken from `termCounts` (e.g. through a `TermCountCache`) instead of the
+    /// full-text index each time.
+    func queryTerms(_ question: String, countLimit: Int = StoreLimits.keywordPostingBudget + 1,
+                    counting termCounts: ([String], Int) throws -> [Int]) throws -> [QueryTerm]
     {
         let phrases = Array(FullText.phrases(question).prefix(StoreLimits.consideredQueryTerms))
         guard !phrases.isEmpty else { return [] }

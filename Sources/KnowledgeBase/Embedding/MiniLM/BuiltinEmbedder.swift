@@ -56,10 +56,11 @@ public final class BuiltinEmbedder: EmbeddingClient {
                             logger: logger)
         self.passes = passes
         self.pool = pool
-        // Weighted by a cheap token estimate (the real count needs the tokenizer, which runs inside the batch).
+        // Weighted by the token estimate (the real count needs the tokenizer, which runs inside the batch), plus
+        // [CLS] and [SEP].
         self.coalescer = BatchCoalescer(pool: pool, maxWeight: self.tokensPerPass,
-                                        weight: { min(MiniLMShape.maxPositions, $0.utf8.count / 4 + 2) },
-                                        operation: { texts in passes.embed(ids: texts.map(passes.modelInput)) })
+                                        weight: { min(MiniLMShape.maxPositions, TokenEstimator.count($0) + 2) },
+                                        operation: passes.embed(texts:))
         logger.info("built-in embedder loaded", metadata: [
             "model.dir": "\(locator.directory.path)", "model.threads": "\(self.threads)",
             "model.bytes": "\(network.weights.byteCount)", "duration_ms": "\(started.duration(to: .now).milliseconds)",
@@ -80,7 +81,7 @@ public final class BuiltinEmbedder: EmbeddingClient {
     /// questions asked at once share one pass instead of queueing for eight.
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         guard texts.count > Self.coalescedTexts else { return try await coalescer.run(texts) }
-        return try await pool.run { [passes] _ in passes.embed(ids: texts.map(passes.modelInput)) }
+        return try await pool.run { [passes] _ in passes.embed(texts: texts) }
     }
 
     /// Batches of `embed` calls run so far (fewer than the calls when concurrent calls were coalesced).
@@ -88,7 +89,7 @@ public final class BuiltinEmbedder: EmbeddingClient {
 
     /// Embeds `texts` on the calling thread: L2-normalised vectors in the order of `texts`.
     public func embedBlocking(_ texts: [String]) -> [[Float]] {
-        passes.embed(ids: texts.map(passes.modelInput))
+        passes.embed(texts: texts)
     }
 
     /// Embeds token id sequences (each `[CLS] … [SEP]`, 1 to 512 long); `normalize: false` gives the raw
@@ -113,6 +114,10 @@ public final class BuiltinEmbedder: EmbeddingClient {
             self.network = network
             self.tokensPerPass = tokensPerPass
             self.logger = logger
+        }
+
+        func embed(texts: [String]) -> [[Float]] {
+            embed(ids: texts.map(modelInput))
         }
 
         func embed(ids sequences: [[Int32]], normalize: Bool = true) -> [[Float]] {
