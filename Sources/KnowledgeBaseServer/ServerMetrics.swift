@@ -116,38 +116,37 @@ public final class ServerMetrics: Sendable {
         for (status, count) in state.documents.sorted(by: { $0.key < $1.key }) {
             out += "kb_documents_written_total{status=\"\(status)\"} \(count)\n"
         }
-        out += "# HELP kb_answer_duration_seconds Whole answers, from the request to the stream's last byte (or its "
-            + "failure or the client's hang-up), by route, kind (grounded, agent, passthrough), stream and outcome "
-            + "(ok, refused, upstream_error, cap, cancelled, busy, error).\n"
-        out += "# TYPE kb_answer_duration_seconds histogram\n"
-        for (labels, histogram) in state.answerDuration.sorted(by: { $0.key < $1.key }) {
-            out += render("kb_answer_duration_seconds", histogram, labels: labels)
-        }
-        out += "# HELP kb_answer_first_token_seconds From the request to the model's first token (refusals, which "
-            + "call no model, are left out), by route, kind and stream.\n"
-        out += "# TYPE kb_answer_first_token_seconds histogram\n"
-        for (labels, histogram) in state.firstToken.sorted(by: { $0.key < $1.key }) {
-            out += render("kb_answer_first_token_seconds", histogram, labels: labels)
-        }
-        out += "# HELP kb_answers_refused_total Questions refused because the runbooks do not cover them, by route "
-            + "and kind.\n"
-        out += "# TYPE kb_answers_refused_total counter\n"
-        for (labels, count) in state.refusals.sorted(by: { $0.key < $1.key }) {
-            out += "kb_answers_refused_total{\(labels)} \(count)\n"
-        }
-        out += "# HELP kb_answer_tokens_total Chat-model tokens of answers, by route, kind, kind of token (prompt, "
-            + "generated) and who counted them: counted_by=\"ollama\" is what Ollama reported in its last line "
-            + "(prompt_eval_count, eval_count); counted_by=\"kb\" counts the streamed pieces of a turn for which Ollama "
-            + "reported none (a stream cut off, a backend that sends no counts); prompt tokens are only ever Ollama's.\n"
-        out += "# TYPE kb_answer_tokens_total counter\n"
-        for (labels, count) in state.tokens.sorted(by: { $0.key < $1.key }) {
-            out += "kb_answer_tokens_total{\(labels)} \(count)\n"
-        }
+        out += histograms("kb_answer_duration_seconds", state.answerDuration, help: "Whole answers, from the request "
+            + "to the stream's last byte (or its failure or the client's hang-up), by route, kind (grounded, agent, "
+            + "passthrough), stream and outcome (ok, refused, upstream_error, cap, cancelled, busy, error).")
+        out += histograms("kb_answer_first_token_seconds", state.firstToken, help: "From the request to the model's "
+            + "first token (refusals, which call no model, are left out), by route, kind and stream.")
+        out += counters("kb_answers_refused_total", state.refusals, help: "Questions refused because the runbooks do "
+            + "not cover them, by route and kind.")
+        out += counters("kb_answer_tokens_total", state.tokens, help: "Chat-model tokens of answers, by route, kind, "
+            + "kind of token (prompt, generated) and who counted them: counted_by=\"ollama\" is what Ollama reported "
+            + "in its last line (prompt_eval_count, eval_count); counted_by=\"kb\" counts the streamed pieces of a turn "
+            + "for which Ollama reported none (a stream cut off, a backend that sends no counts); prompt tokens are "
+            + "only ever Ollama's.")
         for metric in extra {
             out += "# HELP \(metric.name) \(metric.help)\n# TYPE \(metric.name) \(metric.type)\n"
             out += "\(metric.name) \(format(metric.value))\n"
         }
         return out
+    }
+
+    /// A histogram family: HELP and TYPE, then one histogram per label set (`labels` as written in braces), sorted.
+    private func histograms(_ name: String, _ byLabels: [String: Histogram], help: String) -> String {
+        byLabels.sorted { $0.key < $1.key }.reduce("# HELP \(name) \(help)\n# TYPE \(name) histogram\n") {
+            $0 + render(name, $1.value, labels: $1.key)
+        }
+    }
+
+    /// A counter family: HELP and TYPE, then one sample per label set, sorted.
+    private func counters(_ name: String, _ byLabels: [String: Int], help: String) -> String {
+        byLabels.sorted { $0.key < $1.key }.reduce("# HELP \(name) \(help)\n# TYPE \(name) counter\n") {
+            $0 + "\(name){\($1.key)} \($1.value)\n"
+        }
     }
 
     private func render(_ name: String, _ histogram: Histogram, labels: String) -> String {
